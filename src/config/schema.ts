@@ -3,12 +3,14 @@
  * `config/default.json` and README's configuration table are checked against it by a test. Unknown keys are
  * errors (a typo must never be silently ignored). The TypeScript type `Config` is derived from it.
  */
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
 const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT (IPv6 as [addr]:PORT)')
-  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
+  // only judge the port when the shape matched, so 'nope' gets one error rather than two
+  .refine((s) => !/:\d+$/.test(s) || Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
 
 const cidr = z
   .string()
@@ -18,6 +20,8 @@ const cidr = z
 const causeName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be a FreeSWITCH cause name like NO_ROUTE_DESTINATION');
 /** A failover-set entry: a cause name, a SIP status (`sip:503`) or a SIP class (`sip:5xx`). */
 const failoverEntry = z.string().regex(/^([A-Z][A-Z0-9_]*|sip:[1-6](\d\d|xx))$/, 'must be a cause name, sip:NNN or sip:Nxx');
+/** A node-cron v4 schedule (5 fields, or 6 with seconds first); checked with node-cron's own parser. */
+const cronExpr = z.string().refine((s) => isValidCron(s), 'must be a valid node-cron expression');
 const headerName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must be a SIP header token');
 
 const identityKey = z.strictObject({
@@ -34,7 +38,7 @@ export const ConfigSchema = z
           .number().int().min(0).default(0)
           .describe('readiness fails and a warning is logged when the replica is older than this; 0 = off'),
         busy_timeout_ms: z.number().int().min(0).max(60000).default(200).describe('wait for a writer lock before a query fails'),
-        watch_cron: z.string().default('* * * * * *').describe('node-cron schedule of the replica change watch (seconds field)'),
+        watch_cron: cronExpr.default('* * * * * *').describe('node-cron schedule of the replica change watch (seconds field)'),
       })
       .prefault({}),
     esl: z
@@ -59,6 +63,9 @@ export const ConfigSchema = z
     metrics: z
       .strictObject({
         listen: listen.default('127.0.0.1:9464').describe('HTTP listener for /metrics, /healthz, /readyz'),
+        stall_ms: z
+          .number().int().min(50).max(60000).default(2000)
+          .describe('/healthz answers 503 when the event loop was blocked longer than this in the last 10 s'),
       })
       .prefault({}),
     routing: z
@@ -123,8 +130,8 @@ export const ConfigSchema = z
       .prefault({}),
     jobs: z
       .strictObject({
-        replica_age_cron: z.string().default('*/15 * * * * *').describe('schedule of the replica age refresh'),
-        stats_cron: z.string().default('0 * * * * *').describe('schedule of the periodic stats log line'),
+        replica_age_cron: cronExpr.default('*/15 * * * * *').describe('schedule of the replica age refresh'),
+        stats_cron: cronExpr.default('0 * * * * *').describe('schedule of the periodic stats log line'),
       })
       .prefault({}),
   })
