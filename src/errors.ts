@@ -34,6 +34,7 @@ export const CARRIER_REJECT_REASONS = {
   carrier_unsupported_type: 'carrier type is not sip_trunk or register_trunk',
   carrier_other_tenant: "carrier belongs to another tenant and is not a platform carrier",
   carrier_invalid_name: 'carrier name is not usable as a FreeSWITCH gateway name',
+  carrier_invalid_config: 'carrier strip_prefix, add_prefix or caller_id_format holds a value outside its strict set',
   metadata_invalid: 'campaign metadata is not a JSON object, or carrier_id is not a string',
 } as const;
 export type CarrierRejectReason = keyof typeof CARRIER_REJECT_REASONS;
@@ -57,6 +58,11 @@ export const SYSTEM_ERROR_CODES = {
   replica_schema_newer: 'the replica schema version is newer than this build understands',
   replica_schema_invalid: 'the replica is missing required tables or columns',
   replica_open_failed: 'the replica file cannot be opened',
+  replica_missing: 'the replica file does not exist at the configured path',
+  replica_busy: 'a writer held a lock on the replica longer than replica.busy_timeout_ms',
+  replica_corrupt: 'the replica file is not a valid SQLite database (truncated or overwritten)',
+  replica_read_failed: 'a query on the replica failed for a reason other than busy, corrupt or schema',
+  replica_routes_emptied: 'outbound_routes became empty while the last good index had routes; the last good index keeps serving',
   identity_key_invalid: 'a configured signing key is missing, unreadable or not a P-256 key',
   listen_failed: 'a listener could not bind its address',
 } as const;
@@ -95,11 +101,14 @@ export class ConfigError extends CallrouterError {
   }
 }
 
+/** The system codes that describe a replica fault (start-up errors and `ReplicaStore` status values). */
+export type ReplicaErrorCode = Extract<SystemErrorCode, `replica_${string}`>;
+
 /** The replica cannot be used (missing, corrupt, newer schema). */
 export class ReplicaError extends CallrouterError {
   override readonly name = 'ReplicaError';
   constructor(
-    code: 'replica_schema_newer' | 'replica_schema_invalid' | 'replica_open_failed',
+    code: ReplicaErrorCode,
     message: string,
     fields: Record<string, unknown> = {},
     options?: { cause?: unknown },

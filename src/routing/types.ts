@@ -106,9 +106,16 @@ export interface SkippedRoute {
   reason: RouteSkipReason;
 }
 
+/**
+ * What became of the campaign's forced carrier: `used`, a carrier reject reason, or — for a carrier that passed
+ * every check — `invalid_number` / `invalid_caller_id_format` when its rules cannot produce a dialable value.
+ */
+export type ForcedCarrierOutcome = 'used' | CarrierRejectReason | 'invalid_number' | 'invalid_caller_id_format';
+
 export interface ForcedCarrierResult {
-  carrierId: string;
-  outcome: 'used' | CarrierRejectReason;
+  /** The `metadata.carrier_id` value; null only when the outcome is `metadata_invalid`. */
+  carrierId: string | null;
+  outcome: ForcedCarrierOutcome;
 }
 
 export interface DecisionError {
