@@ -1,0 +1,166 @@
+/**
+ * Every statement the daemon runs on the replica, prepared once per handle, returning camelCase rows.
+ *
+ * The replica is written by jobs we do not control and SQLite columns are loosely typed, so a TEXT column may
+ * hold an INTEGER, REAL, BLOB or invalid UTF-8. Mapping never throws on odd types: numbers become their
+ * decimal string, BLOBs become `<blob:HEX>` (never a valid ID, number, gateway name or JSON, so validators
+ * reject it and `explain` shows what was stored), invalid UTF-8 arrives as U+FFFD (better-sqlite3's decode)
+ * which validators reject too. Integer columns holding non-integers map to NaN for the router to reject.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  CallRecords, CampaignRow, CarrierRow, LeadListRow, LeadRow, PhoneNumberRow, RouteRow,
+} from '../routing/types.js';
+
+export interface ReplicaQueries {
+  /** The campaign, the lead and the lead's lead list; each undefined when absent. */
+  callRecords(campaignId: string, leadId: string): CallRecords;
+  carriers(): CarrierRow[];
+  /** Ordered by tenant, priority, ID (the router re-sorts; this keeps output stable). */
+  routes(): RouteRow[];
+  phoneNumbers(): PhoneNumberRow[];
+  /** Greatest `updated_at` over carriers and outbound routes, as stored; null when none is set. */
+  newestUpdatedAt(): string | null;
+  /** `PRAGMA data_version`: changes whenever another connection commits to the file. */
+  dataVersion(): number;
+  /** `PRAGMA user_version`. */
+  schemaVersion(): number;
+  /** Row count of outbound_routes (cheap check for an emptied table). */
+  routeCount(): number;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Prepares every statement on `db` once. Statements throw SQLite errors (busy, corrupt) to the caller. */
+export function createQueries(db: Database.Database): ReplicaQueries {
+  const campaign = db.prepare<[string], Raw>(
+    'SELECT id, tenant_id, name, status, stir_shaken_attestation, metadata FROM campaigns WHERE id = ?',
+  );
+  const lead = db.prepare<[string], Raw>('SELECT id, tenant_id, lead_list_id, primary_phone FROM leads WHERE id = ?');
+  const leadList = db.prepare<[string], Raw>('SELECT id, tenant_id, name, caller_id FROM lead_lists WHERE id = ?');
+  const carriers = db.prepare<[], Raw>(`SELECT id, tenant_id, name, type, direction, status, origin, remote_host,
+    remote_port, transport, strip_prefix, add_prefix, caller_id_format, identity_mode, attestation_header, updated_at
+    FROM carriers ORDER BY id`);
+  const routes = db.prepare<[], Raw>(`SELECT id, tenant_id, match_type, prefix, regex, carrier_id, priority,
+    strip_prefix, add_prefix, updated_at FROM outbound_routes ORDER BY tenant_id, priority, id`);
+  const phoneNumbers = db.prepare<[], Raw>(
+    'SELECT id, tenant_id, number, carrier_id, capabilities FROM phone_numbers ORDER BY id',
+  );
+  // max() over mixed types orders by SQLite's type order; CAST keeps the comparison textual.
+  const newest = db.prepare<[], { v: unknown }>(`SELECT max(v) AS v FROM (
+    SELECT max(CAST(updated_at AS TEXT)) AS v FROM carriers UNION ALL SELECT max(CAST(updated_at AS TEXT)) FROM outbound_routes)`);
+  const routeCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbound_routes');
+
+  return {
+    callRecords(campaignId, leadId) {
+      const c = campaign.get(campaignId);
+      const l = lead.get(leadId);
+      const leadRow = l === undefined ? undefined : mapLead(l);
+      const list = leadRow === undefined ? undefined : leadList.get(leadRow.leadListId);
+      return {
+        campaign: c === undefined ? undefined : mapCampaign(c),
+        lead: leadRow,
+        leadList: list === undefined ? undefined : mapLeadList(list),
+      };
+    },
+    carriers: () => carriers.all().map(mapCarrier),
+    routes: () => routes.all().map(mapRoute),
+    phoneNumbers: () => phoneNumbers.all().map(mapPhoneNumber),
+    newestUpdatedAt: () => textOrNull(newest.get()?.v),
+    dataVersion: () => Number(db.pragma('data_version', { simple: true })),
+    schemaVersion: () => Number(db.pragma('user_version', { simple: true })),
+    routeCount: () => Number(routeCount.get()?.n ?? 0),
+  };
+}
+
+/** A stored value as text; null/undefined become ''. Exported for tests. */
+export function text(v: unknown): string {
+  return textOrNull(v) ?? '';
+}
+
+export function textOrNull(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return `<blob:${v.toString('hex')}>`;
+  return String(v);
+}
+
+/** A stored value as an integer-valued number; anything else is NaN (null stays null). */
+export function intOrNull(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && /^\s*-?\d{1,15}\s*$/.test(v)) return Number(v);
+  return Number.NaN;
+}
+
+function mapCarrier(r: Raw): CarrierRow {
+  return {
+    id: text(r.id),
+    tenantId: textOrNull(r.tenant_id),
+    name: text(r.name),
+    type: text(r.type),
+    direction: text(r.direction),
+    status: text(r.status),
+    origin: text(r.origin),
+    remoteHost: textOrNull(r.remote_host),
+    remotePort: intOrNull(r.remote_port),
+    transport: textOrNull(r.transport),
+    stripPrefix: textOrNull(r.strip_prefix),
+    addPrefix: textOrNull(r.add_prefix),
+    callerIdFormat: textOrNull(r.caller_id_format),
+    identityMode: textOrNull(r.identity_mode),
+    attestationHeader: textOrNull(r.attestation_header),
+    updatedAt: textOrNull(r.updated_at),
+  };
+}
+
+function mapRoute(r: Raw): RouteRow {
+  return {
+    id: text(r.id),
+    tenantId: text(r.tenant_id),
+    matchType: text(r.match_type),
+    prefix: textOrNull(r.prefix),
+    regex: textOrNull(r.regex),
+    carrierId: text(r.carrier_id),
+    priority: intOrNull(r.priority) ?? Number.NaN,
+    stripPrefix: textOrNull(r.strip_prefix),
+    addPrefix: textOrNull(r.add_prefix),
+    updatedAt: textOrNull(r.updated_at),
+  };
+}
+
+function mapPhoneNumber(r: Raw): PhoneNumberRow {
+  return {
+    id: text(r.id),
+    tenantId: text(r.tenant_id),
+    number: text(r.number),
+    carrierId: textOrNull(r.carrier_id),
+    capabilities: textOrNull(r.capabilities),
+  };
+}
+
+function mapCampaign(r: Raw): CampaignRow {
+  return {
+    id: text(r.id),
+    tenantId: text(r.tenant_id),
+    name: text(r.name),
+    status: textOrNull(r.status),
+    stirShakenAttestation: textOrNull(r.stir_shaken_attestation),
+    metadata: textOrNull(r.metadata),
+  };
+}
+
+function mapLead(r: Raw): LeadRow {
+  return {
+    id: text(r.id),
+    tenantId: text(r.tenant_id),
+    leadListId: text(r.lead_list_id),
+    primaryPhone: textOrNull(r.primary_phone),
+  };
+}
+
+function mapLeadList(r: Raw): LeadListRow {
+  return { id: text(r.id), tenantId: text(r.tenant_id), name: text(r.name), callerId: textOrNull(r.caller_id) };
+}

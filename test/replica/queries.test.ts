@@ -1,0 +1,121 @@
+import t from 'tap';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openReplica } from '../../src/replica/database.js';
+import { createQueries, intOrNull, textOrNull } from '../../src/replica/queries.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/replica/schema.js';
+import { openReplicaWriter } from '../../src/replica/writer.js';
+import { buildReplica } from '../fixtures/replica.js';
+
+const opts = { busyTimeoutMs: 50 };
+const spec = {
+  tenant: 'acme',
+  carriers: [
+    { id: 'c2', name: 'gw2', tenantId: 'acme', callerIdFormat: '+E164', remotePort: 5060, updatedAt: '2025-01-03T00:00:00Z' },
+    { id: 'c1', name: 'gw1', updatedAt: '2025-01-01T00:00:00Z' },
+  ],
+  routes: [
+    { id: 'r2', prefix: '44', carrierId: 'c2', priority: 20, updatedAt: '2025-01-05T00:00:00Z' },
+    { id: 'r1', prefix: '1', carrierId: 'c1', priority: 10, stripPrefix: '1', addPrefix: '011', updatedAt: null },
+  ],
+  phoneNumbers: [{ id: 'n1', number: '+12125550199', carrierId: 'c1', capabilities: 'voice' }],
+  campaigns: [{ id: 'camp', metadata: { carrier_id: 'c2' }, stirShakenAttestation: 'A' }],
+  leadLists: [{ id: 'L', callerId: '+12125550100' }],
+  leads: [{ id: 'lead', primaryPhone: '+12125550111' }],
+};
+
+t.test('maps rows to camelCase', async (t) => {
+  const r = openReplica(buildReplica(t.testdir(), spec), opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  t.same(q.callRecords('camp', 'lead'), {
+    campaign: { id: 'camp', tenantId: 'acme', name: 'camp', status: 'active', stirShakenAttestation: 'A', metadata: '{"carrier_id":"c2"}' },
+    lead: { id: 'lead', tenantId: 'acme', leadListId: 'L', primaryPhone: '+12125550111' },
+    leadList: { id: 'L', tenantId: 'acme', name: 'L', callerId: '+12125550100' },
+  });
+  t.same(q.callRecords('nope', 'nope'), { campaign: undefined, lead: undefined, leadList: undefined });
+  t.same(q.carriers().map((c) => c.id), ['c1', 'c2']);
+  t.match(q.carriers()[1], { tenantId: 'acme', origin: 'tenant', callerIdFormat: '+E164', remotePort: 5060, remoteHost: null });
+  t.same(q.routes().map((x) => [x.id, x.priority]), [['r1', 10], ['r2', 20]]);
+  t.match(q.routes()[0], { matchType: 'prefix', prefix: '1', regex: null, stripPrefix: '1', addPrefix: '011', updatedAt: null });
+  t.same(q.phoneNumbers(), [{ id: 'n1', tenantId: 'acme', number: '+12125550199', carrierId: 'c1', capabilities: 'voice' }]);
+  t.equal(q.newestUpdatedAt(), '2025-01-05T00:00:00Z');
+  t.equal(q.schemaVersion(), SCHEMA_VERSION);
+  t.equal(q.routeCount(), 2);
+  t.type(q.dataVersion(), 'number');
+});
+
+t.test('a lead whose list is missing gives leadList undefined', async (t) => {
+  const r = openReplica(buildReplica(t.testdir(), { leads: [{ id: 'lead', leadListId: 'gone' }] }), opts);
+  t.teardown(() => r.close());
+  t.match(createQueries(r.db).callRecords('x', 'lead'), { lead: { leadListId: 'gone' }, leadList: undefined });
+});
+
+t.test('newestUpdatedAt is null with no timestamps', async (t) => {
+  const r = openReplica(buildReplica(t.testdir(), { carriers: [{ id: 'c', name: 'g', updatedAt: null }] }), opts);
+  t.teardown(() => r.close());
+  t.equal(createQueries(r.db).newestUpdatedAt(), null);
+});
+
+t.test('dataVersion changes when another connection commits', async (t) => {
+  const path = buildReplica(t.testdir());
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  const before = q.dataVersion();
+  const w = openReplicaWriter(path);
+  t.teardown(() => w.close());
+  t.equal(q.dataVersion(), before, 'opening a writer is not a commit');
+  w.insertCarrier({ id: 'c9', name: 'gw9' });
+  t.not(q.dataVersion(), before);
+});
+
+t.test('hostile stored types never throw and never look valid', async (t) => {
+  const path = buildReplica(t.testdir(), spec);
+  const w = openReplicaWriter(path);
+  w.db.exec(`UPDATE carriers SET name = X'677731', remote_port = 'abc', strip_prefix = 1.5 WHERE id = 'c1'`);
+  w.db.exec(`UPDATE outbound_routes SET priority = 'high', prefix = X'31' WHERE id = 'r1'`);
+  w.db.exec(`UPDATE leads SET primary_phone = CAST(X'2B31323132FF' AS TEXT)`);
+  w.db.exec(`UPDATE campaigns SET metadata = X'7B7D'`);
+  w.close();
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  const c1 = q.carriers().find((c) => c.id === 'c1');
+  t.match(c1, { name: '<blob:677731>', stripPrefix: '1.5' });
+  t.ok(Number.isNaN(c1?.remotePort));
+  const r1 = q.routes().find((x) => x.id === 'r1');
+  t.ok(Number.isNaN(r1?.priority));
+  t.equal(r1?.prefix, '<blob:31>');
+  const rec = q.callRecords('camp', 'lead');
+  t.equal(rec.campaign?.metadata, '<blob:7b7d>');
+  t.match(rec.lead?.primaryPhone, /\uFFFD/, 'invalid UTF-8 decodes to U+FFFD');
+});
+
+t.test('a foreign DDL with INTEGER/REAL columns maps numbers to strings', async (t) => {
+  const path = join(t.testdir(), 'foreign.db');
+  const db = new Database(path);
+  db.exec((MIGRATIONS[0] ?? '').replace('primary_phone TEXT', 'primary_phone INTEGER').replace('caller_id TEXT', 'caller_id REAL'));
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.exec(`INSERT INTO lead_lists VALUES ('L', 't1', 'L', 12125550100.0); INSERT INTO leads VALUES ('lead', 't1', 'L', 12125550111)`);
+  db.close();
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  t.match(createQueries(r.db).callRecords('x', 'lead'), { lead: { primaryPhone: '12125550111' }, leadList: { callerId: '12125550100' } });
+});
+
+t.test('value coercion table', async (t) => {
+  const rows: [unknown, string | null, number | null][] = [
+    [null, null, null],
+    ['abc', 'abc', Number.NaN],
+    [' 42 ', ' 42 ', 42],
+    [42, '42', 42],
+    [1.5, '1.5', 1.5],
+    [12n, '12', 12],
+    [Buffer.from('hi'), '<blob:6869>', Number.NaN],
+  ];
+  for (const [v, s, n] of rows) {
+    t.equal(textOrNull(v), s, `text ${String(v)}`);
+    t.same(intOrNull(v), n, `int ${String(v)}`);
+  }
+});
