@@ -1,0 +1,595 @@
+/**
+ * One outbound event socket session: FreeSWITCH connected to us for one call; we drive it.
+ *
+ * Contract:
+ * - Strictly one command in flight, FIFO; the next is written only after the previous reply. Every command has
+ *   an explicit timeout. A timeout of the command in flight, an unexpected reply, an undecodable event or a
+ *   framing error POISONS the connection: it is destroyed, so a late reply can never be matched to the wrong
+ *   command.
+ * - Every promise resolves (never rejects) to a value with a stable `code` on failure.
+ * - A peer that sends nothing before the connect reply, or stalls mid-frame, for `connectTimeoutMs` is closed.
+ * - After close, no timer or socket listener of ours remains, and pending work resolves with `closed`.
+ * - A throwing listener is reported through `onListenerError` and never escapes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { buildCommand, buildExecute, buildHangup, type BuiltFrame, type EslCommandName } from './command.js';
+import {
+  decodeHeaders,
+  parseChannelData,
+  parseJsonEventBody,
+  parsePlainEventBody,
+  type ChannelData,
+  type EslEvent,
+} from './channel-data.js';
+import { FrameParser, type EslFrame } from './frame-parser.js';
+
+/** Stable failure codes of connection operations. */
+export type EslFailureCode =
+  | 'timeout' // no reply / event within the bound
+  | 'closed' // the connection closed (or was poisoned) before an answer
+  | 'protocol_error' // the peer broke the protocol (or the call was out of order, e.g. a second connect)
+  | 'unsafe_command' // refused by the command builder: nothing was written
+  | 'frame_too_large' // the peer sent a frame over maxFrameBytes
+  | 'command_failed'; // FreeSWITCH answered `-ERR ...`
+
+/** Why the connection closed. */
+export type CloseReason =
+  | 'remote_closed' // FreeSWITCH closed the socket
+  | 'closed' // close() by us
+  | 'destroyed' // destroy() by us
+  | 'timeout' // the command in flight, the connect reply or a frame stalled
+  | 'protocol_error'
+  | 'frame_too_large'
+  | 'socket_error';
+
+export interface CloseInfo {
+  readonly reason: CloseReason;
+  readonly detail: string | undefined;
+  /** A `text/disconnect-notice` with `Content-Disposition: disconnect` was received before the close. */
+  readonly disconnectNotice: boolean;
+}
+
+/** A `text/disconnect-notice` frame. */
+export interface DisconnectNotice {
+  /** `linger` (the channel hung up; the socket stays for Linger-Time) or `disconnect` (the socket is closing). */
+  readonly disposition: string;
+  /** `Linger-Time` in seconds: -1 for bare `linger` (forever), undefined when absent. */
+  readonly lingerSeconds: number | undefined;
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+export type ConnectResult =
+  | { readonly ok: true; readonly channel: ChannelData }
+  | { readonly ok: false; readonly code: EslFailureCode; readonly detail?: string };
+
+export type CommandResult =
+  | { readonly ok: true; readonly replyText: string }
+  | { readonly ok: false; readonly code: EslFailureCode; readonly replyText?: string; readonly detail?: string };
+
+export type ExecuteResult =
+  | { readonly ok: true; readonly eventUuid: string; readonly replyText: string }
+  | { readonly ok: false; readonly code: EslFailureCode; readonly eventUuid: string; readonly replyText?: string; readonly detail?: string };
+
+export type EventWaitResult =
+  | { readonly ok: true; readonly event: EslEvent }
+  | { readonly ok: false; readonly code: 'timeout' | 'closed' };
+
+export type NoticeWaitResult =
+  | { readonly ok: true; readonly notice: DisconnectNotice }
+  | { readonly ok: false; readonly code: 'timeout' | 'closed' };
+
+/** Injected timers (tests count them; production uses the globals). */
+export interface EslTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const DEFAULT_TIMERS: EslTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface OutboundConnectionOptions {
+  /** Largest header block / body accepted from FreeSWITCH (config `esl.max_frame_bytes`). */
+  readonly maxFrameBytes: number;
+  /** Bound on silence before the connect reply, and on a stalled partial frame (config `esl.connect_timeout_ms`). */
+  readonly connectTimeoutMs: number;
+  /** Default per-command timeout when a call passes none (config `esl.command_timeout_ms`). */
+  readonly commandTimeoutMs: number;
+  /** How many recent events are kept for `waitForEvent` look-back (default 16). */
+  readonly eventBacklog?: number;
+  readonly timers?: EslTimers;
+  /** Called with anything a listener or predicate throws (default: ignored). */
+  readonly onListenerError?: (err: unknown) => void;
+  /** Event-UUID generator for `execute` (default crypto.randomUUID). */
+  readonly newUuid?: () => string;
+}
+
+interface PendingCommand {
+  readonly frame: Buffer;
+  readonly isConnect: boolean;
+  readonly resolve: (reply: { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string }) => void;
+  timer: unknown;
+}
+
+interface EventWaiter {
+  readonly predicate: (event: EslEvent) => boolean;
+  readonly afterSeq: number;
+  readonly resolve: (result: EventWaitResult) => void;
+  timer: unknown;
+}
+
+interface NoticeWaiter {
+  readonly disposition: string | undefined;
+  readonly resolve: (result: NoticeWaitResult) => void;
+  timer: unknown;
+}
+
+type ReplyOutcome = { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string };
+
+/** Wraps one accepted socket. Construct it, then call `connect()` first. */
+export class OutboundConnection {
+  readonly #socket: Socket;
+  readonly #timers: EslTimers;
+  readonly #parser: FrameParser;
+  readonly #opts: OutboundConnectionOptions;
+  readonly #backlogSize: number;
+  readonly #newUuid: () => string;
+  #connectSent = false;
+  #channel: ChannelData | undefined;
+  #queue: PendingCommand[] = [];
+  #inflight: PendingCommand | undefined;
+  #seq = 0;
+  #backlog: EslEvent[] = [];
+  #eventListeners = new Set<(event: EslEvent) => void>();
+  #noticeListeners = new Set<(notice: DisconnectNotice) => void>();
+  #eventWaiters = new Set<EventWaiter>();
+  #noticeWaiters = new Set<NoticeWaiter>();
+  #notices: DisconnectNotice[] = [];
+  #connectTimer: unknown;
+  #stallTimer: unknown;
+  #closeInfo: CloseInfo | undefined;
+  #pendingClose: { reason: CloseReason; detail: string | undefined } | undefined;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #gracefulTimer: unknown;
+  #closing = false;
+
+  /** Resolves once, when the socket has closed and everything is cleaned up. */
+  readonly closed: Promise<CloseInfo>;
+
+  constructor(socket: Socket, options: OutboundConnectionOptions) {
+    this.#socket = socket;
+    this.#opts = options;
+    this.#timers = options.timers ?? DEFAULT_TIMERS;
+    this.#backlogSize = options.eventBacklog ?? 16;
+    this.#newUuid = options.newUuid ?? randomUUID;
+    this.#parser = new FrameParser({ maxFrameBytes: options.maxFrameBytes });
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    socket.on('data', this.#onData);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    this.#connectTimer = this.#timers.setTimeout(() => {
+      this.#connectTimer = undefined;
+      if (!this.#channel) this.#abort('timeout', 'no connect reply in time');
+    }, options.connectTimeoutMs);
+    if (socket.destroyed) this.#abort('remote_closed', 'socket already closed');
+  }
+
+  /** The channel from the connect reply (undefined before it). */
+  get channel(): ChannelData | undefined {
+    return this.#channel;
+  }
+
+  /** Sequence number of the last event received (0 before any): pass it as `afterSeq` to wait for later events only. */
+  get eventSeq(): number {
+    return this.#seq;
+  }
+
+  /** True once closed or closing. */
+  get isClosed(): boolean {
+    return this.#closing || this.#closeInfo !== undefined || this.#pendingClose !== undefined;
+  }
+
+  /** Notices received so far (linger, then disconnect), oldest first. */
+  get notices(): readonly DisconnectNotice[] {
+    return this.#notices;
+  }
+
+  /** Peer address as seen on the socket. */
+  get remoteAddress(): string | undefined {
+    return this.#socket.remoteAddress;
+  }
+
+  /** Sends `connect` (must be the first command) and returns the decoded channel. */
+  async connect(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<ConnectResult> {
+    if (this.#connectSent) return { ok: false, code: 'protocol_error', detail: 'connect already sent' };
+    this.#connectSent = true;
+    const built = buildCommand('connect');
+    if (!built.ok) return { ok: false, code: built.code, detail: built.reason };
+    const reply = await this.#enqueue(built.frame, true, timeoutMs);
+    if (!reply.ok) return reply;
+    return { ok: true, channel: this.#channel! };
+  }
+
+  /**
+   * Sends a control command (`linger 20`, `myevents json`, `event json CHANNEL_HANGUP_COMPLETE`, `filter
+   * Unique-ID <uuid>`, `nolinger`, `resume`, `exit`...) and resolves with FreeSWITCH's Reply-Text. A `-ERR`
+   * reply is `{ok:false, code:'command_failed', replyText}` (the connection stays usable).
+   */
+  async command(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = [], timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return this.#simple(buildCommand(name, args), timeoutMs);
+  }
+
+  /**
+   * Queues dialplan app `app` with `arg` on the channel and resolves when FreeSWITCH answers `+OK` (QUEUED, not
+   * done). The returned `eventUuid` is the `Application-UUID` of the app's CHANNEL_EXECUTE_COMPLETE — await it
+   * with `waitForExecuteComplete`. Take `eventSeq` before calling if you also wait for other events.
+   */
+  async execute(app: string, arg: string | undefined, options: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
+    const eventUuid = this.#newUuid();
+    const built = buildExecute(app, arg, eventUuid);
+    if (!built.ok) return { ok: false, code: built.code, eventUuid, detail: built.reason };
+    const result = await this.#simple(built, options.timeoutMs ?? this.#opts.commandTimeoutMs);
+    return result.ok ? { ok: true, eventUuid, replyText: result.replyText } : { ...result, eventUuid };
+  }
+
+  /** `sendmsg` hangup with `cause`; resolves on FreeSWITCH's reply. */
+  async hangup(cause: string, timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return this.#simple(buildHangup(cause), timeoutMs);
+  }
+
+  /** Sends `exit` (FreeSWITCH answers `+OK bye`, sends the disconnect notice and closes). */
+  async exit(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return this.#simple(buildCommand('exit'), timeoutMs);
+  }
+
+  /**
+   * Resolves with the first event matching `predicate` — looking first at the recent backlog (events with
+   * `seq > afterSeq`; default: the whole backlog), then at events still to come — or `timeout` / `closed`.
+   */
+  waitForEvent(predicate: (event: EslEvent) => boolean, timeoutMs: number, options: { afterSeq?: number } = {}): Promise<EventWaitResult> {
+    const afterSeq = options.afterSeq ?? 0;
+    for (const event of this.#backlog) {
+      if (event.seq > afterSeq && this.#test(predicate, event)) return Promise.resolve({ ok: true, event });
+    }
+    if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
+    return new Promise((resolve) => {
+      const waiter: EventWaiter = { predicate, afterSeq, resolve, timer: undefined };
+      waiter.timer = this.#timers.setTimeout(() => {
+        this.#eventWaiters.delete(waiter);
+        resolve({ ok: false, code: 'timeout' });
+      }, timeoutMs);
+      this.#eventWaiters.add(waiter);
+    });
+  }
+
+  /** Waits for the CHANNEL_EXECUTE_COMPLETE whose `Application-UUID` is `eventUuid` (see `execute`). */
+  waitForExecuteComplete(eventUuid: string, timeoutMs: number): Promise<EventWaitResult> {
+    return this.waitForEvent(
+      (e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.headers.get('Application-UUID') === eventUuid,
+      timeoutMs,
+    );
+  }
+
+  /** Waits for a disconnect notice (of `disposition` if given), including one already received. */
+  waitForNotice(disposition: 'linger' | 'disconnect' | undefined, timeoutMs: number): Promise<NoticeWaitResult> {
+    const seen = this.#notices.find((n) => disposition === undefined || n.disposition === disposition);
+    if (seen) return Promise.resolve({ ok: true, notice: seen });
+    if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
+    return new Promise((resolve) => {
+      const waiter: NoticeWaiter = { disposition, resolve, timer: undefined };
+      waiter.timer = this.#timers.setTimeout(() => {
+        this.#noticeWaiters.delete(waiter);
+        resolve({ ok: false, code: 'timeout' });
+      }, timeoutMs);
+      this.#noticeWaiters.add(waiter);
+    });
+  }
+
+  /** Subscribes to every event; returns the unsubscribe function. Listeners run synchronously per frame. */
+  onEvent(listener: (event: EslEvent) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  /** Subscribes to disconnect notices; returns the unsubscribe function. */
+  onNotice(listener: (notice: DisconnectNotice) => void): () => void {
+    this.#noticeListeners.add(listener);
+    return () => this.#noticeListeners.delete(listener);
+  }
+
+  /**
+   * Graceful end: half-closes our side (FIN) and waits up to `timeoutMs` for FreeSWITCH to close, then destroys.
+   * Send `exit` first if the dialplan should not continue. Idempotent.
+   */
+  close(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CloseInfo> {
+    if (this.isClosed) return this.closed;
+    this.#closing = true;
+    this.#failPending('closed', 'closing');
+    this.#resolveWaiters();
+    this.#socket.end();
+    this.#gracefulTimer = this.#timers.setTimeout(() => {
+      this.#gracefulTimer = undefined;
+      this.#abort('closed', 'peer did not close in time');
+    }, timeoutMs);
+    return this.closed;
+  }
+
+  /** Abrupt end: destroys the socket now; pending work resolves `closed`. Idempotent. */
+  destroy(detail?: string): void {
+    this.#abort('destroyed', detail);
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  #simple(built: BuiltFrame, timeoutMs: number): Promise<CommandResult> {
+    if (!built.ok) return Promise.resolve({ ok: false, code: built.code, detail: built.reason });
+    return this.#enqueue(built.frame, false, timeoutMs).then((reply): CommandResult => {
+      if (!reply.ok) return reply;
+      const replyText = reply.frame.headers.get('Reply-Text') ?? '';
+      if (replyText.startsWith('-')) return { ok: false, code: 'command_failed', replyText };
+      return { ok: true, replyText };
+    });
+  }
+
+  #enqueue(frame: Buffer, isConnect: boolean, timeoutMs: number): Promise<ReplyOutcome> {
+    if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
+    return new Promise((resolve) => {
+      const pending: PendingCommand = { frame, isConnect, resolve, timer: undefined };
+      pending.timer = this.#timers.setTimeout(() => {
+        pending.timer = undefined;
+        if (this.#inflight === pending) {
+          // The reply may still come; matching it to the next command is exactly what must never happen.
+          this.#inflight = undefined;
+          resolve({ ok: false, code: 'timeout' });
+          this.#abort('timeout', 'command reply timed out');
+        } else {
+          this.#queue = this.#queue.filter((p) => p !== pending);
+          resolve({ ok: false, code: 'timeout' });
+        }
+      }, timeoutMs);
+      this.#queue.push(pending);
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#inflight || this.isClosed) return;
+    const next = this.#queue.shift();
+    if (!next) return;
+    this.#inflight = next;
+    this.#socket.write(next.frame);
+  }
+
+  #settleInflight(outcome: ReplyOutcome): void {
+    const pending = this.#inflight;
+    if (!pending) return;
+    this.#inflight = undefined;
+    if (pending.timer !== undefined) this.#timers.clearTimeout(pending.timer);
+    pending.timer = undefined;
+    pending.resolve(outcome);
+  }
+
+  /** Closed or poisoned (a graceful close still reads what the peer sends until it closes). */
+  get #dead(): boolean {
+    return this.#pendingClose !== undefined || this.#closeInfo !== undefined;
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#dead) return;
+    const result = this.#parser.push(chunk);
+    for (const frame of result.frames) {
+      if (this.#dead) return;
+      this.#handleFrame(frame);
+    }
+    if (!result.ok) {
+      this.#abort(result.code, result.detail);
+      return;
+    }
+    if (this.#dead) return;
+    if (this.#parser.midFrame) {
+      this.#stallTimer ??= this.#timers.setTimeout(() => {
+        this.#stallTimer = undefined;
+        this.#abort('timeout', 'peer stalled mid-frame');
+      }, this.#opts.connectTimeoutMs);
+    } else if (this.#stallTimer !== undefined) {
+      this.#timers.clearTimeout(this.#stallTimer);
+      this.#stallTimer = undefined;
+    }
+  };
+
+  #handleFrame(frame: EslFrame): void {
+    const type = frame.headers.get('Content-Type');
+    switch (type) {
+      case 'command/reply':
+        this.#onReply(frame);
+        return;
+      case 'text/event-json':
+      case 'text/event-plain': {
+        const headers = frame.body
+          ? type === 'text/event-json'
+            ? parseJsonEventBody(frame.body)
+            : parsePlainEventBody(frame.body)
+          : undefined;
+        if (!headers) {
+          this.#abort('protocol_error', `undecodable ${type} event`);
+          return;
+        }
+        this.#onEvent(headers);
+        return;
+      }
+      case 'text/disconnect-notice':
+        this.#onNotice(frame);
+        return;
+      case 'api/response':
+        this.#abort('protocol_error', 'api/response to a command we never send');
+        return;
+      case 'log/data':
+        return;
+      case 'text/rude-rejection':
+        this.#abort('protocol_error', 'peer rejected the connection');
+        return;
+      default:
+        this.#abort('protocol_error', 'frame without a known Content-Type');
+    }
+  }
+
+  #onReply(frame: EslFrame): void {
+    const pending = this.#inflight;
+    if (!pending) {
+      this.#abort('protocol_error', 'reply with no command in flight');
+      return;
+    }
+    if (pending.isConnect) {
+      const channel = parseChannelData(frame.headers);
+      if (!channel) {
+        this.#abort('protocol_error', 'connect reply without Unique-ID');
+        return;
+      }
+      this.#channel = channel;
+      if (this.#connectTimer !== undefined) {
+        this.#timers.clearTimeout(this.#connectTimer);
+        this.#connectTimer = undefined;
+      }
+      const replyText = channel.headers.get('Reply-Text') ?? '';
+      this.#settleInflight({ ok: true, frame: { command: undefined, headers: new Map([['Reply-Text', replyText]]), body: undefined } });
+    } else {
+      this.#settleInflight({ ok: true, frame });
+    }
+    this.#pump();
+  }
+
+  #onEvent(headers: Map<string, string>): void {
+    const event: EslEvent = { name: headers.get('Event-Name')!, seq: ++this.#seq, headers };
+    this.#backlog.push(event);
+    if (this.#backlog.length > this.#backlogSize) this.#backlog.shift();
+    for (const waiter of [...this.#eventWaiters]) {
+      if (event.seq > waiter.afterSeq && this.#test(waiter.predicate, event)) {
+        this.#eventWaiters.delete(waiter);
+        this.#timers.clearTimeout(waiter.timer);
+        waiter.resolve({ ok: true, event });
+      }
+    }
+    for (const listener of [...this.#eventListeners]) this.#call(() => listener(event));
+  }
+
+  #onNotice(frame: EslFrame): void {
+    const headers = decodeHeaders(frame.headers);
+    const lingerText = headers.get('Linger-Time');
+    const lingerSeconds = lingerText !== undefined && /^-?\d+$/.test(lingerText) ? Number(lingerText) : undefined;
+    const notice: DisconnectNotice = { disposition: headers.get('Content-Disposition') ?? '', lingerSeconds, headers };
+    this.#notices.push(notice);
+    for (const waiter of [...this.#noticeWaiters]) {
+      if (waiter.disposition === undefined || waiter.disposition === notice.disposition) {
+        this.#noticeWaiters.delete(waiter);
+        this.#timers.clearTimeout(waiter.timer);
+        waiter.resolve({ ok: true, notice });
+      }
+    }
+    for (const listener of [...this.#noticeListeners]) this.#call(() => listener(notice));
+  }
+
+  #test(predicate: (event: EslEvent) => boolean, event: EslEvent): boolean {
+    try {
+      return predicate(event);
+    } catch (err) {
+      this.#report(err);
+      return false;
+    }
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
+  #report(err: unknown): void {
+    try {
+      this.#opts.onListenerError?.(err);
+    } catch {
+      // A throwing error hook must not take the process down either.
+    }
+  }
+
+  readonly #onError = (err: Error): void => {
+    this.#abort('socket_error', err.message);
+  };
+
+  /** Resolves every queued/in-flight command and waiter with `code` (no socket action). */
+  #failPending(code: EslFailureCode, detail: string): void {
+    const pending = this.#inflight ? [this.#inflight, ...this.#queue] : this.#queue;
+    this.#inflight = undefined;
+    this.#queue = [];
+    for (const p of pending) {
+      if (p.timer !== undefined) this.#timers.clearTimeout(p.timer);
+      p.timer = undefined;
+      p.resolve({ ok: false, code, detail });
+    }
+  }
+
+  #abort(reason: CloseReason, detail: string | undefined): void {
+    if (this.#closeInfo || this.#pendingClose) return;
+    this.#pendingClose = { reason, detail };
+    this.#clearTimers();
+    this.#failPending('closed', detail ?? reason);
+    this.#resolveWaiters();
+    // 'close' always follows destroy(); #finish runs there so late socket errors are still swallowed.
+    if (this.#socket.closed) this.#finish();
+    else this.#socket.destroy();
+  }
+
+  readonly #onClose = (): void => {
+    if (!this.#pendingClose) {
+      this.#pendingClose = { reason: this.#closing ? 'closed' : 'remote_closed', detail: undefined };
+      this.#clearTimers();
+      this.#failPending('closed', 'socket closed');
+      this.#resolveWaiters();
+    }
+    this.#finish();
+  };
+
+  #finish(): void {
+    if (this.#closeInfo) return;
+    const pending = this.#pendingClose!;
+    this.#socket.off('data', this.#onData);
+    this.#socket.off('close', this.#onClose);
+    this.#socket.off('error', this.#onError);
+    this.#closeInfo = {
+      reason: pending.reason,
+      detail: pending.detail,
+      disconnectNotice: this.#notices.some((n) => n.disposition === 'disconnect'),
+    };
+    this.#eventListeners.clear();
+    this.#noticeListeners.clear();
+    this.#backlog = [];
+    this.#resolveClosed(this.#closeInfo);
+  }
+
+  #clearTimers(): void {
+    if (this.#connectTimer !== undefined) this.#timers.clearTimeout(this.#connectTimer);
+    if (this.#stallTimer !== undefined) this.#timers.clearTimeout(this.#stallTimer);
+    if (this.#gracefulTimer !== undefined) this.#timers.clearTimeout(this.#gracefulTimer);
+    this.#connectTimer = undefined;
+    this.#stallTimer = undefined;
+    this.#gracefulTimer = undefined;
+  }
+
+  #resolveWaiters(): void {
+    for (const waiter of this.#eventWaiters) {
+      this.#timers.clearTimeout(waiter.timer);
+      waiter.resolve({ ok: false, code: 'closed' });
+    }
+    this.#eventWaiters.clear();
+    for (const waiter of this.#noticeWaiters) {
+      this.#timers.clearTimeout(waiter.timer);
+      waiter.resolve({ ok: false, code: 'closed' });
+    }
+    this.#noticeWaiters.clear();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Event socket framing, apart from any socket: feed the bytes as they arrive, get whole frames back.
+ *
+ * A frame is a block of `Name: value\n` header lines ended by a blank line (`\r` before `\n` tolerated), then
+ * `Content-Length` bytes of body when that header is present. FreeSWITCH sends the connect reply (hundreds of
+ * lines, no Content-Length), `command/reply`, `text/event-json`, `text/event-plain`, `api/response` and
+ * `text/disconnect-notice` frames this way; the daemon's commands use the same framing with the command itself
+ * as the first line.
+ *
+ * Bounded and total: a header block or body above `maxFrameBytes`, a bad Content-Length or a malformed header
+ * line yields an error VALUE (the caller closes the session); the parser never throws on input and stays
+ * poisoned after an error. Buffered bytes are copied out of the socket's chunks, so a small frame never pins a
+ * large chunk in memory, and nothing is kept between frames.
+ */
+
+/** One parsed frame. Header names are case-sensitive as sent; values are raw (not URL-decoded). */
+export interface EslFrame {
+  /** First line when the parser runs in `commandLine` mode (daemon → FreeSWITCH direction), else undefined. */
+  readonly command: string | undefined;
+  readonly headers: ReadonlyMap<string, string>;
+  /** The body when Content-Length > 0, else undefined. */
+  readonly body: Buffer | undefined;
+}
+
+/** Why the byte stream cannot be framed. Both close the session. */
+export type FrameErrorCode = 'frame_too_large' | 'protocol_error';
+
+export type FrameParseResult =
+  | { readonly ok: true; readonly frames: readonly EslFrame[] }
+  | { readonly ok: false; readonly code: FrameErrorCode; readonly detail: string; readonly frames: readonly EslFrame[] };
+
+export interface FrameParserOptions {
+  /** Largest header block, and largest body, accepted (bytes). */
+  readonly maxFrameBytes: number;
+  /**
+   * Parse the daemon → FreeSWITCH direction: the first line is the command (no `:`), and header lines without
+   * `:` are ignored as FreeSWITCH does. Default false: every header line must contain `:`.
+   */
+  readonly commandLine?: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY: readonly EslFrame[] = Object.freeze([]);
+const CONTENT_LENGTH_RE = /^[0-9]{1,10}$/;
+
+/** Incremental parser for one connection. Not reusable across connections. */
+export class FrameParser {
+  readonly #max: number;
+  readonly #commandLine: boolean;
+  #headerParts: Buffer[] = [];
+  #headerLen = 0;
+  /** The current header line has a byte other than `\r` (so a `\n` now ends a line, not the block). */
+  #lineHasContent = false;
+  /** Body bytes still expected; -1 while reading headers. */
+  #bodyRemaining = -1;
+  #body: Buffer | undefined;
+  #bodyFilled = 0;
+  #pendingHeaders: { command: string | undefined; headers: Map<string, string> } | undefined;
+  #error: { code: FrameErrorCode; detail: string } | undefined;
+
+  constructor(options: FrameParserOptions) {
+    this.#max = options.maxFrameBytes;
+    this.#commandLine = options.commandLine ?? false;
+  }
+
+  /** True while part of a frame is buffered (used for the mid-frame stall timer). */
+  get midFrame(): boolean {
+    return this.#headerLen > 0 || this.#bodyRemaining >= 0;
+  }
+
+  /** Feed one chunk; returns every frame it completes, or the error that poisons the stream. */
+  push(chunk: Buffer): FrameParseResult {
+    if (this.#error) return { ok: false, ...this.#error, frames: EMPTY };
+    let frames: EslFrame[] | undefined;
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.#bodyRemaining >= 0) {
+        const take = Math.min(this.#bodyRemaining, end - pos);
+        chunk.copy(this.#body!, this.#bodyFilled, pos, pos + take);
+        this.#bodyFilled += take;
+        this.#bodyRemaining -= take;
+        pos += take;
+        if (this.#bodyRemaining === 0) (frames ??= []).push(this.#finishBody());
+        continue;
+      }
+      const nl = chunk.indexOf(LF, pos);
+      const lineEnd = nl === -1 ? end : nl;
+      if (!this.#lineHasContent) {
+        for (let i = pos; i < lineEnd; i++) {
+          if (chunk[i] !== CR) {
+            this.#lineHasContent = true;
+            break;
+          }
+        }
+      }
+      const segEnd = nl === -1 ? end : nl + 1;
+      if (this.#headerLen + (segEnd - pos) > this.#max) {
+        return this.#fail('frame_too_large', `header block over ${this.#max} bytes`, frames);
+      }
+      if (nl === -1) {
+        this.#headerParts.push(chunk.subarray(pos, end));
+        this.#headerLen += end - pos;
+        pos = end;
+        break;
+      }
+      if (this.#lineHasContent) {
+        this.#headerParts.push(chunk.subarray(pos, segEnd));
+        this.#headerLen += segEnd - pos;
+        this.#lineHasContent = false;
+        pos = segEnd;
+        continue;
+      }
+      // A blank line: the end of a header block — or a stray blank line between frames, which is skipped.
+      pos = segEnd;
+      if (this.#headerLen === 0) continue;
+      const parsed = this.#finishHeaders();
+      if (!parsed.ok) return this.#fail(parsed.code, parsed.detail, frames);
+      if (parsed.frame) (frames ??= []).push(parsed.frame);
+    }
+    // Copy what stays buffered: the socket's chunk (often 64 KiB) must not be retained by a small remainder.
+    if (this.#headerParts.length > 0 && this.#headerParts.at(-1)!.buffer === chunk.buffer) {
+      this.#headerParts = [Buffer.concat(this.#headerParts)];
+    }
+    return { ok: true, frames: frames ?? EMPTY };
+  }
+
+  #fail(code: FrameErrorCode, detail: string, frames: EslFrame[] | undefined): FrameParseResult {
+    this.#error = { code, detail };
+    this.#headerParts = [];
+    this.#body = undefined;
+    this.#headerLen = 0;
+    this.#bodyRemaining = -1;
+    return { ok: false, code, detail, frames: frames ?? EMPTY };
+  }
+
+  #finishHeaders():
+    | { ok: true; frame: EslFrame | undefined }
+    | { ok: false; code: FrameErrorCode; detail: string } {
+    const text = (this.#headerParts.length === 1 ? this.#headerParts[0]! : Buffer.concat(this.#headerParts)).toString('utf8');
+    this.#headerParts = [];
+    this.#headerLen = 0;
+    const headers = new Map<string, string>();
+    let command: string | undefined;
+    let start = 0;
+    let first = true;
+    while (start < text.length) {
+      let nl = text.indexOf('\n', start);
+      if (nl === -1) nl = text.length;
+      let line = text.slice(start, nl);
+      start = nl + 1;
+      if (line.endsWith('\r')) line = line.replace(/\r+$/, '');
+      if (line === '') continue;
+      if (first && this.#commandLine) {
+        command = line;
+        first = false;
+        continue;
+      }
+      first = false;
+      const colon = line.indexOf(':');
+      if (colon <= 0) {
+        if (this.#commandLine) continue;
+        return { ok: false, code: 'protocol_error', detail: 'header line without a name and colon' };
+      }
+      const name = line.slice(0, colon).trim();
+      let value = line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      headers.set(name, value);
+    }
+    const lengthText = headers.get('Content-Length');
+    if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
+    if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {
+      return { ok: false, code: 'protocol_error', detail: 'Content-Length is not a non-negative integer' };
+    }
+    const length = Number(lengthText.trim());
+    if (length > this.#max) return { ok: false, code: 'frame_too_large', detail: `body over ${this.#max} bytes` };
+    if (length === 0) return { ok: true, frame: { command, headers, body: undefined } };
+    this.#pendingHeaders = { command, headers };
+    // Allocated once at its announced size (bounded above), so a body split over many chunks is copied once.
+    this.#body = Buffer.allocUnsafe(length);
+    this.#bodyFilled = 0;
+    this.#bodyRemaining = length;
+    return { ok: true, frame: undefined };
+  }
+
+  #finishBody(): EslFrame {
+    const body = this.#body!;
+    this.#body = undefined;
+    this.#bodyRemaining = -1;
+    const pending = this.#pendingHeaders!;
+    this.#pendingHeaders = undefined;
+    return { command: pending.command, headers: pending.headers, body };
+  }
+}

@@ -1,0 +1,126 @@
+import t from 'tap';
+import { FrameParser, type EslFrame } from '../../src/esl/frame-parser.js';
+import { hasTranscript, readTranscript } from '../fake-freeswitch/transcript.js';
+
+const MAX = 262144;
+
+function feed(chunks: Buffer[], max = MAX): { frames: EslFrame[]; error?: string } {
+  const parser = new FrameParser({ maxFrameBytes: max });
+  const frames: EslFrame[] = [];
+  for (const c of chunks) {
+    const r = parser.push(c);
+    frames.push(...r.frames);
+    if (!r.ok) return { frames, error: r.code };
+  }
+  return { frames };
+}
+
+const reply = Buffer.from('Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n');
+const json = '{"Event-Name":"CHANNEL_HANGUP","Hangup-Cause":"NORMAL_CLEARING"}';
+const event = Buffer.from(`Content-Length: ${json.length}\nContent-Type: text/event-json\n\n${json}`);
+const notice = Buffer.from(
+  'Content-Type: text/disconnect-notice\nControlled-Session-UUID: u1\nContent-Disposition: disconnect\nContent-Length: 67\n\n' +
+    'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n',
+);
+
+t.test('coalesced frames in one chunk', async (t) => {
+  const { frames, error } = feed([Buffer.concat([reply, event, notice])]);
+  t.equal(error, undefined);
+  t.equal(frames.length, 3);
+  t.equal(frames[0]!.headers.get('Reply-Text'), '+OK Events Enabled');
+  t.equal(frames[0]!.body, undefined);
+  t.equal(frames[1]!.body!.toString(), json);
+  t.equal(frames[2]!.headers.get('Content-Disposition'), 'disconnect');
+  t.equal(frames[2]!.body!.length, 67);
+});
+
+t.test('split at every byte offset gives the same frames', async (t) => {
+  const all = Buffer.concat([reply, event, notice]);
+  for (let i = 1; i < all.length; i++) {
+    const { frames, error } = feed([all.subarray(0, i), all.subarray(i)]);
+    if (error || frames.length !== 3 || frames[1]!.body!.toString() !== json) {
+      t.fail(`split at ${i}`);
+      return;
+    }
+  }
+  const bytewise = feed(Array.from(all, (b) => Buffer.from([b])));
+  t.equal(bytewise.frames.length, 3);
+  t.equal(bytewise.frames[2]!.body!.toString().startsWith('Disconnected'), true);
+});
+
+t.test('CRLF line endings and stray blank lines are tolerated', async (t) => {
+  const { frames, error } = feed([Buffer.from('\n\r\nContent-Type: command/reply\r\nReply-Text: +OK\r\n\r\n')]);
+  t.equal(error, undefined);
+  t.equal(frames.length, 1);
+  t.equal(frames[0]!.headers.get('Reply-Text'), '+OK');
+});
+
+t.test('a value containing ": " is kept whole', async (t) => {
+  const { frames } = feed([Buffer.from('Content-Type: command/reply\nReply-Text: -ERR a: b: c\n\n')]);
+  t.equal(frames[0]!.headers.get('Reply-Text'), '-ERR a: b: c');
+});
+
+t.test('garbage and bounds are error values, never throws', async (t) => {
+  const rows: Array<[string, Buffer[], number, string]> = [
+    ['line without colon', [Buffer.from('hello world\n\n')], MAX, 'protocol_error'],
+    ['negative Content-Length', [Buffer.from('Content-Length: -5\n\n')], MAX, 'protocol_error'],
+    ['non-numeric Content-Length', [Buffer.from('Content-Length: 12abc\n\n')], MAX, 'protocol_error'],
+    ['huge Content-Length', [Buffer.from('Content-Length: 99999999999999\n\n')], MAX, 'protocol_error'],
+    ['body over max', [Buffer.from('Content-Length: 5000\n\n')], 4096, 'frame_too_large'],
+    ['header block over max, no newline', [Buffer.alloc(5000, 0x41)], 4096, 'frame_too_large'],
+    ['header block over max, many lines', [Buffer.from('A: b\n'.repeat(1000))], 4096, 'frame_too_large'],
+  ];
+  for (const [name, chunks, max, code] of rows) t.equal(feed(chunks, max).error, code, name);
+  const p = new FrameParser({ maxFrameBytes: MAX });
+  t.equal(p.push(Buffer.from('nonsense\n\n')).ok, false);
+  t.equal(p.push(reply).ok, false, 'stays poisoned');
+  const random = Buffer.alloc(4096);
+  for (let i = 0; i < random.length; i++) random[i] = (i * 7919) % 256;
+  t.doesNotThrow(() => feed([random]));
+});
+
+t.test('midFrame tracks a partial frame', async (t) => {
+  const p = new FrameParser({ maxFrameBytes: MAX });
+  t.equal(p.midFrame, false);
+  p.push(event.subarray(0, 10));
+  t.equal(p.midFrame, true);
+  p.push(event.subarray(10, 60));
+  t.equal(p.midFrame, true);
+  p.push(event.subarray(60));
+  t.equal(p.midFrame, false);
+});
+
+t.test('command-line mode (daemon -> FS direction)', async (t) => {
+  const p = new FrameParser({ maxFrameBytes: MAX, commandLine: true });
+  const r = p.push(Buffer.from('connect\n\nsendmsg\ncall-command: execute\nexecute-app-name: set\nexecute-app-arg: a=b: c\njunk line\n\nlinger 20\n\n'));
+  t.equal(r.ok, true);
+  t.same(r.frames.map((f) => f.command), ['connect', 'sendmsg', 'linger 20']);
+  t.equal(r.frames[1]!.headers.get('execute-app-arg'), 'a=b: c');
+});
+
+const TRANSCRIPTS = ['4a_handshake_json.txt', '4d_03_503_then_a_two_executes.txt', '4b_linger_with_timeout_3s.txt'];
+for (const name of TRANSCRIPTS) {
+  t.test(`replays FS->DAEMON chunks of ${name}`, { skip: hasTranscript(name) ? false : 'transcript not present' }, async (t) => {
+    const chunks = readTranscript(name);
+    const fsChunks = chunks.filter((c) => c.direction === 'FS->DAEMON').map((c) => c.bytes);
+    const asCaptured = feed(fsChunks);
+    t.equal(asCaptured.error, undefined);
+    const types = asCaptured.frames.map((f) => f.headers.get('Content-Type'));
+    t.equal(types[0], 'command/reply', 'connect reply first');
+    t.ok(asCaptured.frames[0]!.headers.size > 90, 'connect reply has the channel dump');
+    t.equal(asCaptured.frames[0]!.headers.get('Content-Length'), undefined);
+    t.equal(types.at(-1), 'text/disconnect-notice');
+    for (const f of asCaptured.frames) {
+      const cl = f.headers.get('Content-Length');
+      if (cl !== undefined && cl !== '0') t.equal(f.body?.length, Number(cl));
+    }
+    const daemon = new FrameParser({ maxFrameBytes: MAX, commandLine: true });
+    const cmds = chunks.filter((c) => c.direction === 'DAEMON->FS').flatMap((c) => daemon.push(c.bytes).frames);
+    t.equal(cmds[0]!.command, 'connect');
+    // Re-split the whole FS stream at odd boundaries: same frames.
+    const all = Buffer.concat(fsChunks);
+    const resplit: Buffer[] = [];
+    for (let i = 0; i < all.length; i += 97) resplit.push(all.subarray(i, i + 97));
+    t.equal(feed(resplit).frames.length, asCaptured.frames.length);
+  });
+}
