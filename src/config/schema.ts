@@ -5,6 +5,7 @@
  */
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { checkHeaderName } from '../identity/header-name.js';
 
 const listen = z
   .string()
@@ -111,7 +112,9 @@ export const ConfigSchema = z
     identity: z
       .strictObject({
         default_mode: z.enum(['header', 'passport', 'none']).default('header').describe('identity mode for carriers whose identity_mode is NULL'),
-        default_header: headerName.default('P-Attestation-Indicator').describe('attestation header for carriers whose attestation_header is NULL'),
+        default_header: headerName
+          .refine((h) => checkHeaderName(h).ok, 'must not be a header FreeSWITCH builds itself (From, To, Via, Contact, P-Asserted-Identity...)')
+          .default('P-Attestation-Indicator').describe('attestation header for carriers whose attestation_header is NULL'),
         verify_caller_id_ownership: z.boolean().default(false).describe("send A only when the caller ID is one of the tenant's phone_numbers; else B"),
         signing: identityKey.optional().describe('global PASSporT signing key and x5u (passport mode)'),
         tenants: z.record(z.string(), identityKey).default({}).describe('per-tenant signing keys (tenant ID -> key_file, x5u)'),

@@ -44,3 +44,23 @@ function infoOf(headerValue: string): string | null {
   const match = /;info=<([^>]*)>/.exec(headerValue);
   return match?.[1] ?? null;
 }
+
+/** Fields for the per-call log line (pino; bounded values, no secrets, no untrusted keys). */
+export interface IdentityLogFields {
+  identity_mode: IdentityPlan['mode'];
+  attestation: IdentityPlan['level'];
+  attestation_requested: IdentityPlan['requestedLevel'];
+  attestation_downgraded: boolean;
+  attestation_header: string | null;
+}
+
+/** The identity fields of the per-call log line for one candidate. */
+export function identityLogFields(plan: IdentityPlan): IdentityLogFields {
+  return {
+    identity_mode: plan.mode,
+    attestation: plan.level,
+    attestation_requested: plan.requestedLevel,
+    attestation_downgraded: plan.downgraded,
+    attestation_header: plan.header,
+  };
+}

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
-import { explainIdentity } from '../../src/identity/explain.js';
+import { explainIdentity, identityLogFields } from '../../src/identity/explain.js';
 import { signPassport } from '../../src/identity/passport.js';
 import { planIdentity } from '../../src/identity/plan.js';
 
@@ -45,4 +45,14 @@ t.test('header mode with a flagged carrier column; error passed through', async 
   });
   t.same(e.problems.map((p) => p.field), ['identity_mode', 'attestation_header']);
   t.doesNotThrow(() => JSON.stringify(e));
+});
+
+t.test('log fields carry mode and level', async (t) => {
+  const plan = planIdentity({
+    carrier: { identityMode: 'header', attestationHeader: null }, level: 'A', callerIdDigits: '15550001111',
+    tenantOwnsCallerId: false, defaults, verifyOwnership: true,
+  });
+  t.same(identityLogFields(plan), {
+    identity_mode: 'header', attestation: 'B', attestation_requested: 'A', attestation_downgraded: true, attestation_header: 'P-Attestation-Indicator',
+  });
 });
