@@ -107,6 +107,7 @@ export type ReplicaErrorCode = Extract<SystemErrorCode, `replica_${string}`>;
 /** The replica cannot be used (missing, corrupt, newer schema). */
 export class ReplicaError extends CallrouterError {
   override readonly name = 'ReplicaError';
+  declare readonly code: ReplicaErrorCode;
   constructor(
     code: ReplicaErrorCode,
     message: string,
