@@ -1,0 +1,70 @@
+/**
+ * A bare daemon-side responder for benchmarks: accepts the fake FreeSWITCH's connections and drives each one
+ * through connect → linger → event json → one fixed bridge → exit after CHANNEL_HANGUP_COMPLETE, with no routing,
+ * no logging and no checks. Its cost is the floor the real daemon is compared against. No tap imports.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { FrameParser } from '../../src/esl/frame-parser.js';
+
+export interface BareResponderOptions {
+  /** The bridge argument sent for every call (default `sofia/gateway/carrier_a/+15551234567`). */
+  readonly dialString?: string;
+  readonly lingerSeconds?: number;
+}
+
+export interface BareResponder {
+  readonly port: number;
+  /** Sessions handled to the end (exit sent or peer closed). */
+  readonly completed: () => number;
+  close(): Promise<void>;
+}
+
+/** Starts the responder on 127.0.0.1 at a free port. */
+export async function startBareResponder(options: BareResponderOptions = {}): Promise<BareResponder> {
+  const dial = options.dialString ?? 'sofia/gateway/carrier_a/+15551234567';
+  const linger = options.lingerSeconds ?? 5;
+  const sockets = new Set<Socket>();
+  let completed = 0;
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
+    let exited = false;
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      completed++;
+    });
+    // FreeSWITCH reads commands in order, so they can be pipelined; the replies are not needed here.
+    socket.write(
+      `connect\n\nlinger ${linger}\n\nevent json CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP_COMPLETE\n\n` +
+        `sendmsg\ncall-command: execute\nexecute-app-name: set\nexecute-app-arg: hangup_after_bridge=true\n\n` +
+        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: ${dial}\n\n`,
+    );
+    socket.on('data', (chunk: Buffer) => {
+      const result = parser.push(chunk);
+      if (!result.ok) return socket.destroy();
+      for (const frame of result.frames) {
+        if (exited || frame.headers.get('Content-Type') !== 'text/event-json' || !frame.body) continue;
+        if (frame.body.includes('"Event-Name":"CHANNEL_HANGUP_COMPLETE"')) {
+          exited = true;
+          socket.write('exit\n\n');
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    completed: () => completed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
