@@ -50,6 +50,9 @@ export function createQueries(db: Database.Database): ReplicaQueries {
   const newest = db.prepare<[], { v: unknown }>(`SELECT max(v) AS v FROM (
     SELECT max(CAST(updated_at AS TEXT)) AS v FROM carriers UNION ALL SELECT max(CAST(updated_at AS TEXT)) FROM outbound_routes)`);
   const routeCount = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbound_routes');
+  // Prepared once: db.pragma() would compile a statement on every call, and data_version is on the hot path.
+  const dataVersion = db.prepare<[], unknown>('PRAGMA data_version').pluck();
+  const userVersion = db.prepare<[], unknown>('PRAGMA user_version').pluck();
 
   return {
     callRecords(campaignId, leadId) {
@@ -67,8 +70,8 @@ export function createQueries(db: Database.Database): ReplicaQueries {
     routes: () => routes.all().map(mapRoute),
     phoneNumbers: () => phoneNumbers.all().map(mapPhoneNumber),
     newestUpdatedAt: () => textOrNull(newest.get()?.v),
-    dataVersion: () => Number(db.pragma('data_version', { simple: true })),
-    schemaVersion: () => Number(db.pragma('user_version', { simple: true })),
+    dataVersion: () => Number(dataVersion.get()),
+    schemaVersion: () => Number(userVersion.get()),
     routeCount: () => Number(routeCount.get()?.n ?? 0),
   };
 }
