@@ -23,6 +23,7 @@
  * - outbound_routes becomes empty while the index had routes: most likely a sync job deleting before
  *   re-inserting, so the last good index keeps serving (`kept_last_good`, `replica_routes_emptied`) until
  *   routes reappear. An operator who really removed every route sends SIGHUP: `reopen()` accepts it.
+ *   (A renamed-in file without routes is the same case: records come from the new file, the index stays.)
  */
 import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
