@@ -21,6 +21,7 @@ export const CALL_ERROR_CODES = {
   invalid_channel_variable: 'a channel variable holds characters an ID may not contain',
   replica_unavailable: 'no valid replica data can be read',
   identity_unavailable: 'a PASSporT could not be signed for this call',
+  esl_failure: 'the event socket session failed before the call ended: connection lost, a command timed out or was refused',
   internal_error: 'a bug: an unexpected exception while handling the call',
 } as const;
 export type CallErrorCode = keyof typeof CALL_ERROR_CODES;
