@@ -190,6 +190,10 @@ function match(tenant: TenantRoutes, digits: string): IndexedRoute[] {
     for (const route of list) if (route.regex === null || route.regex.test(digits)) found.push(route);
   }
   for (const route of tenant.unanchoredRegex) if (route.regex !== null && route.regex.test(digits)) found.push(route);
-  if (found.length > 1) found.sort((a, b) => a.rank - b.rank);
+  if (found.length > 1) found.sort(byRank);
   return found;
+}
+
+function byRank(a: IndexedRoute, b: IndexedRoute): number {
+  return a.rank - b.rank;
 }

@@ -1,0 +1,219 @@
+/**
+ * `npm run bench:routing [-- --leads N] [-- --replica FILE]` — not a test. Builds a large replica in a temp
+ * directory (default 1,000,000 leads; tenant t1 with 10,000 prefix routes and 200 regex routes; 500 carriers)
+ * with the replica writer, then — in a fresh child process, so the writer's memory does not count — measures
+ * on one core:
+ *   - reading carriers/routes/numbers and building the route index;
+ *   - decisions/s and p50/p99 per decision: `decide` alone (records preloaded) and lookup + decide (the real
+ *     prepared queries of src/replica/queries.ts, as the call path does);
+ *   - RSS at the end.
+ * Targets: >= 50,000 decisions/s (lookup + decide), p99 <= 100 µs, index build <= 500 ms, RSS <= 300 MB.
+ * Prints PASS/FAIL per target; exit code 1 on any FAIL.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openReplica } from '../src/replica/database.js';
+import { createQueries } from '../src/replica/queries.js';
+import { openReplicaWriter, type LeadInput } from '../src/replica/writer.js';
+import { decide, type DecideOptions } from '../src/routing/decide.js';
+import { createNumberCache, toE164Digits } from '../src/routing/numbers.js';
+import { buildRouteIndex, type RouteIndex } from '../src/routing/route-index.js';
+import type { CallRecords } from '../src/routing/types.js';
+
+const TARGET_RATE = 50_000;
+const TARGET_P99_US = 100;
+const TARGET_BUILD_MS = 500;
+const TARGET_RSS_MB = 300;
+const CALLS = 100_000;
+/** Records preloaded for the decide-only runs (cycled), kept small so the sample does not dominate RSS. */
+const PRELOADED = 10_000;
+const WARMUP = 20_000;
+
+const AREA_CODES = (
+  '201 202 203 205 206 207 208 209 210 212 213 214 215 216 217 218 219 224 225 228 229 231 234 239 240 248 251 252 ' +
+  '253 254 256 260 262 267 269 270 276 281 301 302 303 304 305 307 308 309 310 312 313 314 315 316 317 318 319 320 ' +
+  '321 323 330 334 336 337 339 347 351 352 360 361 386 401 402 404 405 406 407 408 409 410 412 413 414 415 417 419 ' +
+  '423 424 425 434 435 440 443 469 478 479 480 484 501 502 503 504 505 507 508 509 510 512 513 515 516 517 518 520 ' +
+  '530 540 541 559 561 562 563 567 570 571 573 574 575 580 585 586 601 602 603 605 606 607 608 609 610 612 614 615 ' +
+  '616 617 618 619 620 623 626 630 631 636 641 646 650 651 660 661 662 678 682 701 702 703 704 706 707 708 712 713 ' +
+  '714 715 716 717 718 719 720 724 727 731 732 734 740 754 757 760 763 765 770 772 773 774 775 781 785 786 801 802 ' +
+  '803 804 805 806 808 810 812 813 814 815 816 817 818 828 830 831 832 843 845 847 848 850 856 857 858 859 860 862 ' +
+  '863 864 865 870 901 903 904 906 907 908 909 910 912 913 914 915 916 917 918 919 920 925 928 931 936 937 940 941 ' +
+  '949 951 952 954 956 970 971 972 973 978 979 980 985 989'
+).split(' ');
+
+/** Deterministic PRNG (mulberry32) so runs are comparable. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function randomUsNumber(r: () => number): string {
+  for (;;) {
+    const npa = AREA_CODES[Math.floor(r() * AREA_CODES.length)]!;
+    const nxx = 200 + Math.floor(r() * 800);
+    const line = String(Math.floor(r() * 10_000)).padStart(4, '0');
+    const digits = `1${npa}${nxx}${line}`;
+    if (toE164Digits(digits) !== null) return digits;
+  }
+}
+
+function buildBenchReplica(path: string, leads: number): void {
+  const r = rng(42);
+  const w = openReplicaWriter(path);
+  const carriers: string[] = [];
+  w.transaction(() => {
+    for (let i = 0; i < 500; i++) {
+      const id = `car-${i}`;
+      if (i < 400) {
+        w.insertCarrier({ id, name: `gw_${i}`, tenantId: 't1', origin: 'tenant', status: i % 40 === 0 ? 'disabled' : 'active', callerIdFormat: i % 3 === 0 ? '+E164' : null });
+        carriers.push(id);
+      } else if (i < 450) {
+        w.insertCarrier({ id, name: `platform_${i}`, tenantId: null, origin: 'platform' });
+        carriers.push(id);
+      } else {
+        w.insertCarrier({ id, name: `other_${i}`, tenantId: 't2', origin: 'tenant' });
+      }
+    }
+    const pick = () => carriers[Math.floor(r() * carriers.length)]!;
+    const prefixes = new Set<string>(AREA_CODES.map((npa) => `1${npa}`));
+    while (prefixes.size < 10_000) prefixes.add(`1${AREA_CODES[Math.floor(r() * AREA_CODES.length)]!}${200 + Math.floor(r() * 800)}`);
+    let n = 0;
+    for (const prefix of prefixes) {
+      w.insertRoute({ id: `pr-${n++}`, tenantId: 't1', matchType: 'prefix', prefix, carrierId: pick(), priority: 1 + Math.floor(r() * 100), stripPrefix: n % 7 === 0 ? '1' : null });
+    }
+    for (let i = 0; i < 200; i++) {
+      // 100 anchored on an area code, 50 on a country code, 50 with no literal prefix (tested on every call).
+      const regex = i < 100 ? `^1${AREA_CODES[i % AREA_CODES.length]!}[2-9][0-9]{6}$`
+        : i < 150 ? `^4[0-9]{${9 + (i % 3)}}$`
+          : `^(?:33|49|${i})[0-9]{${8 + (i % 4)}}$`;
+      w.insertRoute({ id: `rx-${i}`, tenantId: 't1', matchType: 'regex', regex, carrierId: pick(), priority: 1 + Math.floor(r() * 100) });
+    }
+    for (let i = 0; i < 300; i++) w.insertRoute({ id: `t2-${i}`, tenantId: 't2', prefix: `1${AREA_CODES[i % AREA_CODES.length]!}`, carrierId: `car-${450 + (i % 50)}` });
+    for (let i = 0; i < 2_000; i++) w.insertPhoneNumber({ id: `did-${i}`, tenantId: 't1', number: `+${randomUsNumber(r)}` });
+    for (let i = 0; i < 100; i++) {
+      w.insertCampaign({ id: `camp-${i}`, tenantId: 't1', stirShakenAttestation: 'A', metadata: i % 10 === 0 ? { carrier_id: pick() } : null });
+      w.insertLeadList({ id: `list-${i}`, tenantId: 't1', callerId: `+${randomUsNumber(r)}` });
+    }
+  });
+  function* leadRows(): Generator<LeadInput> {
+    for (let i = 0; i < leads; i++) {
+      // 5% UK numbers: no prefix route matches them, so only regexes decide (the slow path).
+      const phone = i % 20 === 0 ? `+44 20 7${String(100 + (i % 900))} ${String(i % 10_000).padStart(4, '0')}` : `+${randomUsNumber(r)}`;
+      yield { id: `lead-${i}`, tenantId: 't1', leadListId: `list-${i % 100}`, primaryPhone: phone };
+    }
+  }
+  w.insertLeads(leadRows());
+  w.close();
+}
+
+interface Latency { rate: number; p50: number; p99: number; max: number }
+
+/** Runs `fn` WARMUP times, then `calls` times timing each call; the rate includes the timer overhead. */
+function measure(calls: number, fn: (i: number) => void): Latency {
+  for (let i = 0; i < WARMUP; i++) fn(i);
+  const samples = new Float64Array(calls);
+  const start = process.hrtime.bigint();
+  let prev = start;
+  for (let i = 0; i < calls; i++) {
+    fn(i);
+    const now = process.hrtime.bigint();
+    samples[i] = Number(now - prev) / 1000;
+    prev = now;
+  }
+  const rate = calls / (Number(prev - start) / 1e9);
+  samples.sort();
+  return { rate, p50: samples[Math.floor(calls * 0.5)]!, p99: samples[Math.floor(calls * 0.99)]!, max: samples[calls - 1]! };
+}
+
+function runMeasurements(path: string, leads: number): boolean {
+  const replica = openReplica(path, { busyTimeoutMs: 200 });
+  const queries = createQueries(replica.db);
+  let t0 = process.hrtime.bigint();
+  const rows = { carriers: queries.carriers(), routes: queries.routes(), phoneNumbers: queries.phoneNumbers() };
+  const readMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  let index: RouteIndex = buildRouteIndex(rows);
+  const builds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    t0 = process.hrtime.bigint();
+    index = buildRouteIndex(rows);
+    builds.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  builds.sort((a, b) => a - b);
+  const buildMs = builds[builds.length - 1]!;
+
+  const r = rng(7);
+  const ids = Array.from({ length: CALLS }, () => ({ campaignId: `camp-${Math.floor(r() * 100)}`, leadId: `lead-${Math.floor(r() * leads)}` }));
+  const preloaded: CallRecords[] = ids.slice(0, PRELOADED).map((id) => queries.callRecords(id.campaignId, id.leadId));
+  // The campaign row says tenant t1, as do leads/lists, so every call reaches the routing stage.
+  const options: DecideOptions = { maxAttempts: 3, forcedFailoverToRoutes: false, numbers: createNumberCache() };
+  const uncached: DecideOptions = { maxAttempts: 3, forcedFailoverToRoutes: false };
+  let ok = 0;
+  void ok;
+  const decideOnly = measure(CALLS, (i) => { if (decide(ids[i % PRELOADED]!, preloaded[i % PRELOADED]!, index, options).ok) ok++; });
+  const decideUncached = measure(CALLS, (i) => { decide(ids[i % PRELOADED]!, preloaded[i % PRELOADED]!, index, uncached); });
+  const full = measure(CALLS, (i) => { const id = ids[(i + WARMUP) % CALLS]!; decide(id, queries.callRecords(id.campaignId, id.leadId), index, options); });
+  const matched = preloaded.slice(0, 10_000).map((rec, i) => decide(ids[i]!, rec, index, options));
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  replica.close();
+
+  const fmt = (n: number, d = 1) => n.toFixed(d);
+  const row = (name: string, l: Latency) => `${name.padEnd(34)} ${fmt(l.rate, 0).padStart(9)}/s  p50 ${fmt(l.p50).padStart(6)} µs  p99 ${fmt(l.p99).padStart(6)} µs  max ${fmt(l.max, 0).padStart(6)} µs`;
+  console.log(`replica: ${leads} leads; index: ${index.routeCount} routes, ${index.carrierCount} carriers`);
+  console.log(`ok decisions in sample: ${fmt((100 * matched.filter((d) => d.ok).length) / matched.length)}%, ` +
+    `mean candidates ${fmt(matched.reduce((s, d) => s + d.candidates.length, 0) / matched.length, 2)}`);
+  console.log(`read rows: ${fmt(readMs)} ms   build index: median ${fmt(builds[2]!)} ms, max ${fmt(buildMs)} ms (5 builds)`);
+  console.log(row('decide (caller-ID cache)', decideOnly));
+  console.log(row('decide (no cache)', decideUncached));
+  console.log(row('lookup + decide (real queries)', full));
+  console.log(`RSS ${fmt(rssMb)} MB`);
+  const checks: [string, boolean, string][] = [
+    [`decisions/s >= ${TARGET_RATE} (lookup + decide)`, full.rate >= TARGET_RATE, fmt(full.rate, 0)],
+    [`p99 <= ${TARGET_P99_US} µs (lookup + decide)`, full.p99 <= TARGET_P99_US, `${fmt(full.p99)} µs`],
+    [`index build <= ${TARGET_BUILD_MS} ms`, buildMs <= TARGET_BUILD_MS, `${fmt(buildMs)} ms`],
+    [`RSS <= ${TARGET_RSS_MB} MB`, rssMb <= TARGET_RSS_MB, `${fmt(rssMb)} MB`],
+  ];
+  console.log('');
+  for (const [name, pass, value] of checks) console.log(`${pass ? 'PASS' : 'FAIL'}  ${name.padEnd(40)} ${value}`);
+  return checks.every(([, pass]) => pass);
+}
+
+function main(): number {
+  const leads = Number(argValue('--leads') ?? 1_000_000);
+  if (!Number.isSafeInteger(leads) || leads < 1) {
+    console.error('--leads must be a positive integer');
+    return 2;
+  }
+  const measurePath = argValue('--measure');
+  if (measurePath !== undefined) return runMeasurements(measurePath, leads) ? 0 : 1;
+
+  const given = argValue('--replica');
+  const dir = given === undefined ? mkdtempSync(join(tmpdir(), 'bench-routing-')) : undefined;
+  const path = given ?? join(dir!, 'replica.db');
+  try {
+    if (given === undefined) {
+      const t0 = process.hrtime.bigint();
+      buildBenchReplica(path, leads);
+      console.log(`built replica in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s: ${path}`);
+    }
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', path, '--leads', String(leads)], { stdio: 'inherit' });
+    return child.status ?? 1;
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main();
