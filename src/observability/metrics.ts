@@ -22,8 +22,8 @@ export const REFUSAL_REASONS = ['max_sessions', 'not_allowed', 'shutting_down'] 
 /** Why a connection from FreeSWITCH was closed before any call handling. */
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-export const RELOAD_RESULTS = ['unchanged', 'reloaded', 'failed'] as const;
-/** What one replica change check did. */
+export const RELOAD_RESULTS = ['unchanged', 'reloaded', 'reopened', 'failed', 'kept_last_good'] as const;
+/** What one replica change check did (the replica store's RefreshOutcome). */
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];
 
 export type AttestationLevel = 'A' | 'B' | 'C';
