@@ -190,3 +190,40 @@ t.test('connect reply header names and order match the capture', { skip: hasTran
   await handle.done;
   srv.close();
 });
+
+t.test('multiset sets every listed A-leg variable (space list and ^^ delimiter)', async (t) => {
+  const { startDaemonLike } = await import('./test-daemon.js');
+  const record = await startDaemonLike(t, async (conn) => {
+    await conn.execute('multiset', 'continue_on_fail=true hangup_after_bridge=true', { timeoutMs: 2000 });
+    await conn.execute('multiset', '^^:a=1:b=x y', { timeoutMs: 2000 });
+    await conn.execute('hangup', 'NORMAL_CLEARING', { timeoutMs: 2000 });
+  });
+  t.equal(record.variables.get('continue_on_fail'), 'true');
+  t.equal(record.variables.get('hangup_after_bridge'), 'true');
+  t.equal(record.variables.get('a'), '1');
+  t.equal(record.variables.get('b'), 'x y');
+  t.same(record.unknownApps, []);
+});
+
+t.test('without filter Unique-ID, events of the B-leg reach the socket; with it, only this call', async (t) => {
+  const { startDaemonLike } = await import('./test-daemon.js');
+  for (const filtered of [false, true]) {
+    const uuids = new Set<string>();
+    const record = await startDaemonLike(
+      t,
+      async (conn) => {
+        if (filtered) await conn.command('filter', ['Unique-ID', conn.channel!.uuid]);
+        await conn.command('event', ['json', 'CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE']);
+        conn.onEvent((e) => uuids.add(e.headers.get('Unique-ID') ?? ''));
+        await conn.execute('multiset', 'continue_on_fail=true', { timeoutMs: 2000 });
+        const b = await conn.execute('bridge', 'sofia/gateway/dead/15551230000', { timeoutMs: 2000 });
+        if (b.ok) await conn.waitForExecuteComplete(b.eventUuid, 2000);
+        await conn.execute('hangup', 'NORMAL_CLEARING', { timeoutMs: 2000 });
+        await conn.waitForEvent((e) => e.name === 'CHANNEL_HANGUP' && e.headers.get('Unique-ID') === conn.channel!.uuid, 2000);
+      },
+      { dead: { type: 'fail', status: 503 } },
+    );
+    t.equal(uuids.has(record.uuid), true, 'own events arrive');
+    t.equal(uuids.size > 1, !filtered, filtered ? 'filtered: only this call' : 'unfiltered: B-leg events leak in');
+  }
+});

@@ -225,6 +225,8 @@ class FakeCall {
   #resolveDone!: (r: CallRecord) => void;
   #connected = false;
   #myevents = false;
+  /** `filter Unique-ID <this call's uuid>` was sent: other channels' events no longer reach this socket. */
+  #ownFilter = false;
   #eventNames = new Set<string>();
   #format: 'json' | 'plain' = 'plain';
   #linger: number | undefined; // seconds, -1 = forever
@@ -324,6 +326,7 @@ class FakeCall {
         return this.#reply(`+OK event listener enabled ${format}`);
       }
       case 'filter':
+        if (args[0]?.toLowerCase() === 'unique-id' && args[1] === this.record.uuid) this.#ownFilter = true;
         return this.#reply(`+OK filter added. [${args[0] ?? ''}]=[${args.slice(1).join(' ')}]`);
       case 'linger': {
         const n = args[0] !== undefined && /^\d+$/.test(args[0]) ? Number(args[0]) : -1;
@@ -450,6 +453,25 @@ class FakeCall {
           else this.record.variables.set(name, value);
         }
         if (app === 'export') this.#exported.set(name, value);
+        break;
+      }
+      case 'multiset': {
+        // mod_dptools multiset: space-delimited name=value list, or `^^<d>` to choose the delimiter.
+        let spec = arg;
+        let sep = ' ';
+        const delim = /^\^\^(.)/.exec(spec);
+        if (delim) {
+          sep = delim[1]!;
+          spec = spec.slice(3);
+        }
+        for (const item of spec.split(sep)) {
+          if (item === '') continue;
+          const eq = item.indexOf('=');
+          const name = eq === -1 ? item : item.slice(0, eq);
+          const value = eq === -1 ? '' : item.slice(eq + 1);
+          if (value === '') this.record.variables.delete(name);
+          else this.record.variables.set(name, value);
+        }
         break;
       }
       case 'answer':
@@ -600,9 +622,13 @@ class FakeCall {
       answered: false,
     };
     bRecord.legs.push(attempt);
+    const bLegUuid = randomUUID();
     const fail = (cause: string, extra: { sipStatus?: number; phrase?: string; originateTimeout?: boolean } = {}): LegResult => {
       attempt.cause = cause;
       attempt.sipStatus = extra.sipStatus;
+      // The B-leg's own hangup: seen by a socket that subscribed by name without `filter Unique-ID` or myevents.
+      this.#emitForeign('CHANNEL_HANGUP', bLegUuid, { 'Hangup-Cause': cause });
+      this.#emitForeign('CHANNEL_HANGUP_COMPLETE', bLegUuid, { 'Hangup-Cause': cause });
       return { kind: 'failed', leg: attempt, cause, ...extra };
     };
     if (leg.gateway === undefined) {
@@ -808,6 +834,16 @@ class FakeCall {
   }
 
   /** Emits event `name` if the daemon subscribed to it, in the subscribed format. */
+  /**
+   * An event of ANOTHER channel (the B-leg). The real switch sends these to a socket that subscribed with
+   * `event ...` but set neither `myevents` nor `filter Unique-ID` (transcript 4a_no_myevents_json: four
+   * Unique-IDs on one socket); a daemon that reads them as its own call's events would misjudge the call.
+   */
+  #emitForeign(name: string, uuid: string, extra: Record<string, string> = {}): void {
+    if (this.#myevents || this.#ownFilter) return;
+    this.#emit(name, { ...extra, 'Unique-ID': uuid, 'Channel-Call-UUID': uuid, 'Caller-Unique-ID': uuid, 'Channel-Name': 'sofia/external/b-leg' });
+  }
+
   #emit(name: string, extra: Record<string, string> = {}): void {
     if (this.#socketClosed || (!this.#myevents && !this.#eventNames.has(name) && !this.#eventNames.has('ALL'))) return;
     this.record.eventsSent.push(name);
@@ -843,9 +879,10 @@ class FakeCall {
       'Caller-Channel-Name': 'loopback/campaign-b',
       ...extra,
     };
-    ev['variable_uuid'] = this.record.uuid;
-    ev['variable_call_uuid'] = this.record.uuid;
-    for (const [k, v] of this.record.variables) ev[`variable_${k}`] = v;
+    const own = ev['Unique-ID'] === this.record.uuid;
+    ev['variable_uuid'] = ev['Unique-ID']!;
+    ev['variable_call_uuid'] = ev['Unique-ID']!;
+    if (own) for (const [k, v] of this.record.variables) ev[`variable_${k}`] = v;
     let body: string;
     let type: string;
     if (this.#format === 'json') {
