@@ -1,0 +1,406 @@
+/**
+ * The per-call session: FreeSWITCH connected (`socket ... async full`) for one campaign call; this drives it
+ * from `connect` to `exit`.
+ *
+ * Flow: connect → `linger N` → `filter Unique-ID <uuid>` → `event json <the 7 events we use>` → read and check
+ * the campaign/lead/tenant channel variables → plan (pure) → per candidate: identity + bridge argument →
+ * `multiset continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false` once → `bridge` one
+ * carrier → wait for CHANNEL_BRIDGE (answered) or that bridge's CHANNEL_EXECUTE_COMPLETE → fail over per policy
+ * → at the end hang the A-leg up if it is still up, wait (bounded) for CHANNEL_HANGUP_COMPLETE, `exit`, close.
+ *
+ * Why this subscription: `filter` FIRST so no other channel's events ever reach this socket (without myevents
+ * or a filter they do, transcript 4a_no_myevents_json), then only the event names the session reads, in JSON
+ * (not URL-encoded). `linger N` — never bare `linger`, which lingers forever — keeps the socket after hangup so
+ * the failed bridge's EXECUTE_COMPLETE and CHANNEL_HANGUP_COMPLETE still arrive. The linger notice counts as
+ * "the caller is gone" (it can beat CHANNEL_HANGUP), but never as a reason to exit on its own.
+ *
+ * Contract: the returned handler NEVER throws or rejects; an unexpected exception becomes outcome `error`, code
+ * `internal_error`, logged. It always leaves the connection closed, with no timer or listener behind. One
+ * summary log line (info) and one `callrouter_calls_total` increment per call.
+ */
+import type { Config } from '../config/schema.js';
+import type { EslEvent } from '../esl/channel-data.js';
+import { DEFAULT_TIMERS, type EslTimers, type OutboundConnection } from '../esl/connection.js';
+import type { CallErrorCode, CarrierRejectReason } from '../errors.js';
+import { identityForCandidate } from '../identity/candidate-identity.js';
+import { identityLogFields, type IdentityLogFields } from '../identity/explain.js';
+import type { SigningKeys } from '../identity/keys.js';
+import type { SignedPassport } from '../identity/passport.js';
+import { callLogger, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { CallInput } from '../routing/types.js';
+import { failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord } from './attempt-policy.js';
+import { buildBridgeArgs } from './bridge-args.js';
+import { ChannelWatch } from './channel-watch.js';
+import {
+  hangupCauseFor, hangupCauseForAttempts, outcomeForAttempts, outcomeForError, type CallOutcome,
+} from './outcome.js';
+import type { PlanLookup } from './planner.js';
+
+export type { PlanLookup } from './planner.js';
+
+export interface CallHandlerDeps {
+  config: Config;
+  /** Plans one call (the app builds it with `createCallPlanner(store, callPlanOptionsFromConfig(config))`). */
+  plan: (input: CallInput) => PlanLookup;
+  keys: SigningKeys;
+  metrics: Metrics;
+  /** Root logger; the session makes the per-call child (call_uuid, campaign_id, lead_id, tenant_id). */
+  logger: Logger;
+  /** Epoch ms; fractional values give sub-ms decision timings (e.g. `performance.timeOrigin + performance.now()`). */
+  now: () => number;
+  /** A UUID per call (the PASSporT `origid`). */
+  newUuid: () => string;
+  /** Timers for the session's own bounds (default: the globals). */
+  timers?: EslTimers;
+}
+
+export interface SessionContext {
+  /** When the connection was accepted (same clock as `deps.now`). */
+  acceptedAt: number;
+}
+
+export type CallHandler = (conn: OutboundConnection, ctx: SessionContext) => Promise<void>;
+
+/** Events the session reads (NEVER `ALL`). */
+export const SESSION_EVENTS = [
+  'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE',
+  'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
+] as const;
+
+/** A-leg variables, one `multiset` (continue_on_fail / hangup_after_bridge only work on the A-leg, NOTES §5). */
+export const A_LEG_MULTISET = 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false';
+
+/**
+ * Unset before every attempt after the first: the real switch leaves an earlier attempt's SIP failure status on
+ * the A-leg, and it must not be read as this attempt's (`set name=` with no value unsets).
+ */
+export const ATTEMPT_RESET_MULTISET = 'sip_invite_failure_status= sip_invite_failure_phrase= last_bridge_proto_specific_hangup_cause= originate_failed_cause=';
+
+/**
+ * Added to ring + progress timeout to bound one attempt's wait. FreeSWITCH itself ends the attempt at the ring
+ * timeout (precision ~1 s, NOTES §9); the margin only matters when it does not (a stuck switch), so it is generous.
+ */
+export const ATTEMPT_MARGIN_SECONDS = 10;
+
+const CHANNEL_VALUE_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+const CHANNEL_UUID_RE = /^[A-Za-z0-9-]{1,64}$/;
+
+interface Summary {
+  outcome: CallOutcome | null;
+  code: CallErrorCode | null;
+  hangupCause: string | null;
+  callUuid: string | null;
+  campaignId: string | null;
+  leadId: string | null;
+  tenantId: string | null;
+  decisionSource: 'forced' | 'route' | null;
+  forcedCarrier: { carrier_id: string | null; outcome: string } | null;
+  candidates: string[];
+  skippedCandidates: { carrier: string; code: string }[];
+  attempts: AttemptRecord[];
+  identity: IdentityLogFields | null;
+  decisionMs: number | null;
+  setupMs: number | null;
+  callerHungUp: boolean;
+  eslDetail: string | null;
+  warnings: { msg: string; fields: Record<string, unknown> }[];
+  error: unknown;
+}
+
+/** Creates the per-connection handler. See the module comment for the contract. */
+export function createCallHandler(deps: CallHandlerDeps): CallHandler {
+  const { config, metrics } = deps;
+  const timers = deps.timers ?? DEFAULT_TIMERS;
+  const policy = failoverPolicyFromConfig(config.routing);
+  const overrides = config.routing.hangup_causes;
+  const cmdTimeout = config.esl.command_timeout_ms;
+  const attemptBoundMs =
+    (config.routing.ring_timeout_seconds + config.routing.progress_timeout_seconds + ATTEMPT_MARGIN_SECONDS) * 1000;
+
+  return async function handleCall(conn: OutboundConnection, ctx: SessionContext): Promise<void> {
+    const startedAt = safeNow(deps.now);
+    const s: Summary = {
+      outcome: null, code: null, hangupCause: null, callUuid: null, campaignId: null, leadId: null, tenantId: null,
+      decisionSource: null, forcedCarrier: null, candidates: [], skippedCandidates: [], attempts: [], identity: null,
+      decisionMs: null, setupMs: null, callerHungUp: false, eslDetail: null, warnings: [], error: undefined,
+    };
+    let watch: ChannelWatch | undefined;
+    /** The A-leg must be hung up with this cause at the end (when still up). */
+    let pendingHangup: string | null = null;
+
+    const fail = (code: CallErrorCode, detail?: string): void => {
+      s.code = code;
+      s.outcome = outcomeForError(code);
+      if (code === 'esl_failure' && detail !== undefined) s.eslDetail = detail;
+      pendingHangup = hangupCauseFor(code, overrides);
+    };
+
+    const run = async (): Promise<void> => {
+      const connected = await conn.connect(config.esl.connect_timeout_ms);
+      if (!connected.ok) {
+        fail('esl_failure', `connect: ${connected.code}`);
+        pendingHangup = null;
+        return;
+      }
+      const channel = connected.channel;
+      if (!CHANNEL_UUID_RE.test(channel.uuid)) {
+        // Never put it in a command; a plain `sendmsg` hangup still targets this socket's own channel.
+        fail('invalid_channel_variable');
+        return;
+      }
+      s.callUuid = channel.uuid;
+      watch = new ChannelWatch(conn, channel.uuid, deps.now, timers);
+
+      for (const [name, args] of [
+        ['linger', [String(config.esl.linger_seconds)]],
+        ['filter', ['Unique-ID', channel.uuid]],
+        ['event', ['json', ...SESSION_EVENTS]],
+      ] as const) {
+        const r = await conn.command(name, args, cmdTimeout);
+        if (!r.ok) return fail('esl_failure', `${name}: ${r.code}`);
+      }
+
+      const input = readChannelInput(channel.variables, config.esl.variables);
+      if (!input.ok) return fail(input.code);
+      s.campaignId = input.value.campaignId;
+      s.leadId = input.value.leadId;
+      s.tenantId = input.value.claimedTenantId ?? null;
+      if (watch.aLegGone) return callerGone();
+
+      const t0 = deps.now();
+      const lookup = deps.plan(input.value);
+      s.decisionMs = deps.now() - t0;
+      metrics.observeDecision(s.decisionMs / 1000);
+      if (!lookup.ok) return fail(lookup.code);
+      const { decision, candidates, names } = lookup.plan;
+      s.tenantId = decision.tenantId ?? s.tenantId;
+      if (decision.forcedCarrier !== null) {
+        s.forcedCarrier = { carrier_id: decision.forcedCarrier.carrierId, outcome: decision.forcedCarrier.outcome };
+        if (decision.forcedCarrier.outcome !== 'used') {
+          metrics.forcedCarrierFallback(decision.forcedCarrier.outcome as CarrierRejectReason);
+          s.warnings.push({ msg: 'forced carrier not used; fell back to routes', fields: { forced_carrier: s.forcedCarrier } });
+        }
+      }
+      if (decision.error !== null) return fail(decision.error.code);
+      s.decisionSource = decision.source;
+      if (decision.source !== null) metrics.routeDecision(decision.source);
+      s.candidates = candidates.map((c) => c.candidate.carrierName);
+      for (const pc of candidates) {
+        for (const p of pc.identity.problems) {
+          s.warnings.push({ msg: 'carrier identity column unusable; default used', fields: { carrier: pc.candidate.carrierName, field: p.field, problem: p.code, fallback: p.fallback } });
+        }
+      }
+      if (watch.aLegGone) return callerGone();
+
+      const origid = deps.newUuid();
+      let passport: SignedPassport | null = null;
+      let lastBuildError: CallErrorCode | null = null;
+      let aLegPrepared = false;
+      let gaveUp = false;
+
+      for (const pc of candidates) {
+        if (watch.aLegGone || watch.closed) break;
+        const { candidate } = pc;
+        const identity = identityForCandidate({
+          plan: pc.identity, keys: deps.keys, tenantId: decision.tenantId, origTn: decision.callerId ?? '',
+          destTn: decision.destination ?? '', nowMs: deps.now(), origid, reuse: passport,
+        });
+        if (!identity.ok) {
+          s.skippedCandidates.push({ carrier: candidate.carrierName, code: identity.code });
+          lastBuildError = identity.code;
+          continue;
+        }
+        passport = identity.passport ?? passport;
+        const args = buildBridgeArgs({
+          gateway: candidate.carrierName, number: candidate.number, callerId: candidate.callerId,
+          identity: identity.variables,
+          ringTimeoutSeconds: config.routing.ring_timeout_seconds,
+          progressTimeoutSeconds: config.routing.progress_timeout_seconds,
+          sipCidType: config.bridge.sip_cid_type, callerIdName: config.bridge.caller_id_name, names,
+          extraLegVariables: config.bridge.extra_leg_variables,
+        });
+        if (!args.ok) {
+          s.skippedCandidates.push({ carrier: candidate.carrierName, code: args.code });
+          lastBuildError = args.code;
+          continue;
+        }
+        if (args.callerIdNameFallback !== null) {
+          s.warnings.push({ msg: 'caller ID name not usable; the number is shown', fields: { carrier: candidate.carrierName, reason: args.callerIdNameFallback } });
+        }
+
+        const prep = await conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
+        if (!prep.ok) return fail('esl_failure', `multiset: ${prep.code}`);
+        aLegPrepared = true;
+
+        s.identity ??= identityLogFields(identity.plan);
+        const timing = watch.beginAttempt();
+        const sentAt = deps.now();
+        if (s.setupMs === null) {
+          s.setupMs = sentAt - ctx.acceptedAt;
+          metrics.observeSetup(s.setupMs / 1000);
+        }
+        const bridge = await conn.execute('bridge', args.arg, { timeoutMs: cmdTimeout });
+        if (!bridge.ok) return fail('esl_failure', `bridge: ${bridge.code}`);
+        if (identity.plan.level !== null) metrics.attestation(identity.plan.level, identity.plan.mode, identity.plan.downgraded);
+
+        const w = watch;
+        const completed = (): EslEvent | undefined => w.completion(bridge.eventUuid);
+        await w.until(() => completed() !== undefined || timing.bridgedAt !== null || w.aLegGone, attemptBoundMs);
+        const base = {
+          attempt: s.attempts.length + 1, carrierId: candidate.carrierId, carrierName: candidate.carrierName,
+          routeId: candidate.routeId,
+        };
+        let attempt: AttemptRecord;
+        if (timing.bridgedAt !== null || isAnsweredDisposition(completed())) {
+          const answerAt = timing.answerAt ?? timing.bridgedAt ?? deps.now();
+          const answerDelayMs = Math.max(0, answerAt - sentAt);
+          metrics.observeAnswerDelay(candidate.carrierName, answerDelayMs / 1000);
+          attempt = readAttempt(completed()?.headers, { ...base, durationMs: answerDelayMs, answered: true, answerDelayMs });
+          s.attempts.push(attempt);
+          metrics.bridgeAttempt(candidate.carrierName, attempt.result);
+          // The call is up: it ends when a party hangs up (hangup_after_bridge) or the socket closes.
+          await w.until(() => completed() !== undefined || w.aLegGone, null);
+          s.outcome = 'answered';
+          return;
+        }
+        if (completed() === undefined && w.aLegGone) {
+          // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
+          await w.until(() => completed() !== undefined, config.esl.hangup_complete_wait_ms);
+        }
+        const done = completed();
+        if (done === undefined && !w.aLegGone && !w.closed) gaveUp = true;
+        attempt = readAttempt(done?.headers, { ...base, durationMs: Math.max(0, deps.now() - sentAt) },
+          gaveUp ? 'ALLOTTED_TIMEOUT' : w.aLegGone ? 'ORIGINATOR_CANCEL' : null);
+        s.attempts.push(attempt);
+        metrics.bridgeAttempt(candidate.carrierName, attempt.result);
+        if (w.closed && !w.aLegGone) return fail('esl_failure', 'connection closed during the bridge');
+        if (gaveUp) {
+          s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: candidate.carrierName, bound_ms: attemptBoundMs } });
+          break;
+        }
+        const verdict = shouldFailover(attempt, policy, w.aLegGone);
+        if (!verdict.failover) break;
+        metrics.failover(candidate.carrierName);
+      }
+
+      if (s.attempts.length === 0) {
+        if (watch.aLegGone) return callerGone();
+        return fail(lastBuildError ?? 'no_route');
+      }
+      s.callerHungUp = watch.aLegGone;
+      s.outcome = outcomeForAttempts(s.attempts, s.callerHungUp);
+      pendingHangup = gaveUp ? 'ALLOTTED_TIMEOUT' : hangupCauseForAttempts(s.attempts);
+    };
+
+    const callerGone = (): void => {
+      s.callerHungUp = true;
+      s.outcome = 'caller_hangup';
+    };
+
+    /** Hang up if needed, wait for CHANNEL_HANGUP_COMPLETE (bounded), exit, close. Never throws. */
+    const finish = async (): Promise<void> => {
+      const w = watch;
+      if (!conn.isClosed) {
+        const aLegUp = w === undefined ? true : !w.aLegGone;
+        if (pendingHangup !== null && aLegUp) {
+          s.hangupCause = pendingHangup;
+          await conn.hangup(pendingHangup, cmdTimeout);
+        }
+        if (w !== undefined && (s.hangupCause !== null || w.aLegGone)) {
+          // On the real switch the linger notice can come before CHANNEL_HANGUP_COMPLETE: wait for the event.
+          await w.until(() => w.hangupComplete, config.esl.hangup_complete_wait_ms);
+        }
+        if (!conn.isClosed) await conn.exit(cmdTimeout);
+      }
+      await conn.close(cmdTimeout);
+    };
+
+    try {
+      await run();
+    } catch (err) {
+      s.error = err;
+      fail('internal_error');
+    }
+    try {
+      await finish();
+    } catch (err) {
+      s.error ??= err;
+      conn.destroy('session cleanup failed');
+    } finally {
+      watch?.dispose();
+      if (!conn.isClosed) conn.destroy('session ended');
+    }
+    report(deps, s, startedAt);
+  };
+}
+
+type ChannelInput = { ok: true; value: CallInput } | { ok: false; code: 'missing_channel_variable' | 'invalid_channel_variable' };
+
+/** Reads campaign, lead and (optional) tenant from the channel variables named in config `esl.variables`. */
+export function readChannelInput(
+  variables: ReadonlyMap<string, string>,
+  names: Config['esl']['variables'],
+): ChannelInput {
+  const campaignId = variables.get(names.campaign_id) ?? '';
+  const leadId = variables.get(names.lead_id) ?? '';
+  const tenant = variables.get(names.tenant_id) ?? '';
+  if (campaignId === '' || leadId === '') return { ok: false, code: 'missing_channel_variable' };
+  if (!CHANNEL_VALUE_RE.test(campaignId) || !CHANNEL_VALUE_RE.test(leadId)) return { ok: false, code: 'invalid_channel_variable' };
+  if (tenant !== '' && !CHANNEL_VALUE_RE.test(tenant)) return { ok: false, code: 'invalid_channel_variable' };
+  return { ok: true, value: { campaignId, leadId, claimedTenantId: tenant === '' ? undefined : tenant } };
+}
+
+function safeNow(now: () => number): number {
+  try {
+    return now();
+  } catch {
+    return 0;
+  }
+}
+
+/** Metrics and the one summary line. Never throws. */
+function report(deps: CallHandlerDeps, s: Summary, startedAt: number): void {
+  try {
+    const outcome = s.outcome ?? 'error';
+    deps.metrics.callOutcome(outcome);
+    if (s.code !== null) deps.metrics.callError(s.code);
+    const log = callLogger(deps.logger, {
+      callUuid: s.callUuid ?? undefined,
+      campaignId: s.campaignId ?? undefined,
+      leadId: s.leadId ?? undefined,
+      tenantId: s.tenantId ?? undefined,
+    });
+    for (const w of s.warnings) log.warn(w.fields, w.msg);
+    if (s.error !== undefined) log.error({ err: s.error }, 'unexpected exception while handling the call');
+    log.info(
+      {
+        outcome,
+        code: s.code,
+        hangup_cause: s.hangupCause,
+        decision_source: s.decisionSource,
+        forced_carrier: s.forcedCarrier,
+        candidates: s.candidates,
+        skipped_candidates: s.skippedCandidates.length > 0 ? s.skippedCandidates : undefined,
+        attempts: s.attempts.map((a) => ({
+          carrier: a.carrierName, route_id: a.routeId, sip_status: a.sipStatus, cause: a.cause, result: a.result,
+          duration_ms: Math.round(a.durationMs), answer_delay_ms: a.answerDelayMs === null ? null : Math.round(a.answerDelayMs),
+        })),
+        caller_hangup: s.callerHungUp,
+        ...(s.identity ?? {}),
+        esl_detail: s.eslDetail ?? undefined,
+        decision_us: s.decisionMs === null ? null : Math.round(s.decisionMs * 1000),
+        setup_ms: s.setupMs === null ? null : Math.round(s.setupMs),
+        duration_ms: Math.round(safeNow(deps.now) - startedAt),
+      },
+      'call',
+    );
+  } catch {
+    // Reporting must never turn a finished call into a crash.
+  }
+}
+
+function isAnsweredDisposition(event: EslEvent | undefined): boolean {
+  const d = event?.headers.get('variable_originate_disposition');
+  return d === 'SUCCESS' || d === 'call accepted';
+}
