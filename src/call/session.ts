@@ -136,6 +136,19 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       pendingHangup = hangupCauseFor(code, overrides);
     };
 
+    /**
+     * The connection failed mid-call. A close preceded by FreeSWITCH's own disconnect notice (without linger it
+     * sends one when the channel hangs up) or by a linger notice means the caller hung up; otherwise it is a
+     * session failure (TCP dropped, a command timed out, a setup command refused).
+     */
+    const lost = (detail: string): void => {
+      if (watch?.aLegGone === true || conn.notices.some((n) => n.disposition === 'disconnect' || n.disposition === 'linger')) {
+        callerGone();
+        return;
+      }
+      fail('esl_failure', detail);
+    };
+
     const run = async (): Promise<void> => {
       const connected = await conn.connect(config.esl.connect_timeout_ms);
       if (!connected.ok) {
@@ -158,7 +171,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         ['event', ['json', ...SESSION_EVENTS]],
       ] as const) {
         const r = await conn.command(name, args, cmdTimeout);
-        if (!r.ok) return fail('esl_failure', `${name}: ${r.code}`);
+        if (!r.ok) return lost(`${name}: ${r.code}`);
       }
 
       const input = readChannelInput(channel.variables, config.esl.variables);
@@ -230,7 +243,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         }
 
         const prep = await conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
-        if (!prep.ok) return fail('esl_failure', `multiset: ${prep.code}`);
+        if (!prep.ok) return lost(`multiset: ${prep.code}`);
         aLegPrepared = true;
 
         s.identity ??= identityLogFields(identity.plan);
@@ -241,7 +254,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           metrics.observeSetup(s.setupMs / 1000);
         }
         const bridge = await conn.execute('bridge', args.arg, { timeoutMs: cmdTimeout });
-        if (!bridge.ok) return fail('esl_failure', `bridge: ${bridge.code}`);
+        if (!bridge.ok) return lost(`bridge: ${bridge.code}`);
         if (identity.plan.level !== null) metrics.attestation(identity.plan.level, identity.plan.mode, identity.plan.downgraded);
 
         const w = watch;
@@ -266,7 +279,8 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         }
         if (completed() === undefined && w.aLegGone) {
           // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
-          await w.until(() => completed() !== undefined, config.esl.hangup_complete_wait_ms);
+          // (It comes before CHANNEL_HANGUP_COMPLETE when the bridge ran; a bridge queued after the hangup never runs.)
+          await w.until(() => completed() !== undefined || w.hangupComplete, config.esl.hangup_complete_wait_ms);
         }
         const done = completed();
         if (done === undefined && !w.aLegGone && !w.closed) gaveUp = true;
@@ -274,7 +288,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           gaveUp ? 'ALLOTTED_TIMEOUT' : w.aLegGone ? 'ORIGINATOR_CANCEL' : null);
         s.attempts.push(attempt);
         metrics.bridgeAttempt(candidate.carrierName, attempt.result);
-        if (w.closed && !w.aLegGone) return fail('esl_failure', 'connection closed during the bridge');
+        if (w.closed && !w.aLegGone) return lost('connection closed during the bridge');
         if (gaveUp) {
           s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: candidate.carrierName, bound_ms: attemptBoundMs } });
           break;
