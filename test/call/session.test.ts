@@ -42,3 +42,101 @@ t.test('two routes: the first fails 503, the second answers', async (t) => {
   t.equal(await h.counter('callrouter_route_decisions_total', { source: 'route' }), 1);
   t.equal(h.activeSessions(), 0);
 });
+
+t.test('forced carrier is used (and only it: forced_failover_to_routes is off)', async (t) => {
+  const h = await harness(t, { gateways: GATEWAYS, spec: world({ campaigns: [{ id: 'camp1', metadata: { carrier_id: 'c_b' } }] }) });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.bridges.map((b) => b.dialString), [dial('carrier_b')]);
+  t.match(h.summaries()[0], { outcome: 'answered', decision_source: 'forced', forced_carrier: { carrier_id: 'c_b', outcome: 'used' } });
+  t.equal(await h.counter('callrouter_route_decisions_total', { source: 'forced' }), 1);
+});
+
+t.test('forced carrier lookup fails: routes are used, the reason is logged and counted', async (t) => {
+  const h = await harness(t, {
+    gateways: { ...GATEWAYS, carrier_dead: GATEWAYS.carrier_a! },
+    spec: world({ campaigns: [{ id: 'camp1', metadata: { carrier_id: 'c_gone' } }] }),
+  });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.attemptedGateways, ['carrier_dead']);
+  t.match(h.summaries()[0], { outcome: 'answered', decision_source: 'route', forced_carrier: { carrier_id: 'c_gone', outcome: 'carrier_not_found' } });
+  t.ok(h.logs.some((l) => l['level'] === 'warn' && /forced carrier not used/.test(String(l['msg']))));
+  t.equal(await h.counter('callrouter_forced_carrier_fallbacks_total', { reason: 'carrier_not_found' }), 1);
+});
+
+t.test('a 486 never reaches a second carrier; the A-leg gets USER_BUSY', async (t) => {
+  const h = await harness(t, { gateways: { ...GATEWAYS, carrier_dead: { type: 'fail', status: 486 } } });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.attemptedGateways, ['carrier_dead']);
+  t.equal(rec.bridges.length, 1);
+  t.equal(rec.hangupCause, 'USER_BUSY');
+  t.match(h.summaries()[0], { outcome: 'busy', hangup_cause: 'USER_BUSY', attempts: [{ sip_status: 486, result: 'busy' }] });
+  t.equal(await h.counter('callrouter_failovers_total', { from_carrier: 'carrier_dead' }), 0);
+});
+
+t.test('every attempt fails: the A-leg gets the last cause, outcome failed', async (t) => {
+  const h = await harness(t, { gateways: { ...GATEWAYS, carrier_a: { type: 'fail', status: 502 } } });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.attemptedGateways, ['carrier_dead', 'carrier_a']);
+  t.equal(rec.hangupCause, 'NETWORK_OUT_OF_ORDER');
+  t.match(h.summaries()[0], { outcome: 'failed', attempts: [{ sip_status: 503 }, { sip_status: 502 }] });
+});
+
+t.test('a silent carrier hits leg_progress_timeout and fails over', async (t) => {
+  const h = await harness(t, { gateways: { ...GATEWAYS, carrier_dead: { type: 'silent' } } });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.attemptedGateways, ['carrier_dead', 'carrier_a']);
+  t.match(h.summaries()[0], { outcome: 'answered', attempts: [{ cause: 'PROGRESS_TIMEOUT', result: 'timeout' }, { result: 'answered' }] });
+});
+
+const errorRows: Array<[string, Record<string, unknown>, Record<string, string>, string, string, string]> = [
+  ['no route', { routes: [] }, VARS, 'NO_ROUTE_DESTINATION', 'no_route', 'no_route'],
+  ['lead missing', { leads: [] }, VARS, 'CALL_REJECTED', 'invalid', 'lead_not_found'],
+  ['campaign missing', { campaigns: [] }, VARS, 'CALL_REJECTED', 'invalid', 'campaign_not_found'],
+  ['claimed tenant differs', {}, { ...VARS, g2d_tenant_id: 't2' }, 'CALL_REJECTED', 'invalid', 'tenant_mismatch'],
+  ['invalid destination', { leads: [{ id: 'lead1', primaryPhone: '12' }] }, VARS, 'INVALID_NUMBER_FORMAT', 'invalid', 'invalid_destination'],
+  ['lead variable missing', {}, { g2d_campaign_id: 'camp1' }, 'MANDATORY_IE_MISSING', 'invalid', 'missing_channel_variable'],
+  ['lead variable with a space', {}, { ...VARS, g2d_lead_id: 'lead 1' }, 'INVALID_IE_CONTENTS', 'invalid', 'invalid_channel_variable'],
+];
+for (const [name, patch, variables, cause, outcome, code] of errorRows) {
+  t.test(`${name}: hangup ${cause}, no bridge`, async (t) => {
+    const h = await harness(t, { gateways: GATEWAYS, spec: world(patch) });
+    const rec = await h.fs.call({ variables });
+    await h.settled();
+    t.equal(rec.bridges.length, 0);
+    t.same(rec.executes, []);
+    t.equal(rec.hangupCause, cause);
+    t.equal(rec.exitReceived, true);
+    t.match(h.summaries()[0], { outcome, code, hangup_cause: cause });
+    t.equal(await h.counter('callrouter_call_errors_total', { code }), 1);
+    t.equal(h.activeSessions(), 0);
+  });
+}
+
+t.test('routing.hangup_causes overrides the default cause', async (t) => {
+  const h = await harness(t, { gateways: GATEWAYS, spec: world({ routes: [] }), config: { routing: { hangup_causes: { no_route: 'UNALLOCATED_NUMBER' } } } });
+  const rec = await h.fs.call({ variables: VARS });
+  t.equal(rec.hangupCause, 'UNALLOCATED_NUMBER');
+});
+
+t.test('replica unavailable: NORMAL_TEMPORARY_FAILURE, outcome error', async (t) => {
+  const h = await harness(t, { gateways: GATEWAYS, planOverride: () => ({ ok: false, code: 'replica_unavailable', message: 'x' }) });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.equal(rec.hangupCause, 'NORMAL_TEMPORARY_FAILURE');
+  t.match(h.summaries()[0], { outcome: 'error', code: 'replica_unavailable' });
+});
+
+t.test('a throwing plan is internal_error, logged, and the call is still hung up and closed', async (t) => {
+  const h = await harness(t, { gateways: GATEWAYS, planOverride: () => { throw new Error('boom'); } });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.equal(rec.hangupCause, 'NORMAL_TEMPORARY_FAILURE');
+  t.match(h.summaries()[0], { outcome: 'error', code: 'internal_error' });
+  t.ok(h.logs.some((l) => l['level'] === 'error' && (l['err'] as { message?: string } | undefined)?.message === 'boom'));
+  t.equal(h.activeSessions(), 0);
+});
