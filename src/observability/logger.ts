@@ -72,7 +72,9 @@ export function createLogger(opts: LoggerOptions, destination?: DestinationStrea
   if (opts.pretty) {
     try {
       const pretty = (opts.loadPretty ?? defaultLoadPretty)();
-      return pino(base, pretty({ destination: destination ?? 1, sync: true, colorize: destination === undefined }));
+      // colours only on stdout, where pino-pretty itself checks for a colour terminal
+      const stream = destination === undefined ? pretty({ destination: 1, sync: true }) : pretty({ destination, sync: true, colorize: false });
+      return pino(base, stream);
     } catch (err) {
       prettyError = (err as Error).message;
     }
