@@ -1,5 +1,7 @@
 /**
- * `npm run bench:routing [-- --leads N] [-- --replica FILE]` — not a test. Builds a large replica in a temp
+ * `npm run bench:routing [-- --leads N] [--replica FILE] [--mmap-mb N]` — not a test. `--replica FILE` keeps
+ * the replica (built there when absent, reused when present); `--mmap-mb N` sets `PRAGMA mmap_size` on the
+ * read handle to show what memory-mapped reads do to lookups. Builds a large replica in a temp
  * directory (default 1,000,000 leads; tenant t1 with 10,000 prefix routes and 200 regex routes; 500 carriers)
  * with the replica writer, then — in a fresh child process, so the writer's memory does not count — measures
  * on one core:
@@ -7,11 +9,15 @@
  *   - decisions/s and p50/p99 per decision: `decide` alone (records preloaded) and lookup + decide (the real
  *     prepared queries of src/replica/queries.ts, as the call path does);
  *   - RSS at the end.
- * Targets: >= 50,000 decisions/s (lookup + decide), p99 <= 100 µs, index build <= 500 ms, RSS <= 300 MB.
- * Prints PASS/FAIL per target; exit code 1 on any FAIL.
+ * Targets: >= 50,000 decisions/s and p99 <= 100 µs (checked for decide alone and for lookup + decide),
+ * index build <= 500 ms, RSS <= 300 MB. Prints PASS/FAIL per target; exit code 1 on any FAIL.
+ *
+ * Results (2-vCPU AMD EPYC VM shared with other jobs, load avg 3–9, Node 20, 1,000,000 leads):
+ *   index build 49–130 ms (max of 5); decide 79k–107k/s, p99 25 µs; lookup + decide 16k–24k/s, p99 102–123 µs;
+ *   RSS 183–237 MB. The three primary-key lookups on the 1M-lead file dominate (≈25–30 µs), not the decision.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,8 +145,9 @@ function measure(calls: number, fn: (i: number) => void): Latency {
   return { rate, p50: samples[Math.floor(calls * 0.5)]!, p99: samples[Math.floor(calls * 0.99)]!, max: samples[calls - 1]! };
 }
 
-function runMeasurements(path: string, leads: number): boolean {
+function runMeasurements(path: string, leads: number, mmapMb: number): boolean {
   const replica = openReplica(path, { busyTimeoutMs: 200 });
+  if (mmapMb > 0) replica.db.pragma(`mmap_size = ${mmapMb * 2 ** 20}`);
   const queries = createQueries(replica.db);
   let t0 = process.hrtime.bigint();
   const rows = { carriers: queries.carriers(), routes: queries.routes(), phoneNumbers: queries.phoneNumbers() };
@@ -165,6 +172,7 @@ function runMeasurements(path: string, leads: number): boolean {
   void ok;
   const decideOnly = measure(CALLS, (i) => { if (decide(ids[i % PRELOADED]!, preloaded[i % PRELOADED]!, index, options).ok) ok++; });
   const decideUncached = measure(CALLS, (i) => { decide(ids[i % PRELOADED]!, preloaded[i % PRELOADED]!, index, uncached); });
+  const lookup = measure(CALLS, (i) => { const id = ids[(i + WARMUP) % CALLS]!; queries.callRecords(id.campaignId, id.leadId); });
   const full = measure(CALLS, (i) => { const id = ids[(i + WARMUP) % CALLS]!; decide(id, queries.callRecords(id.campaignId, id.leadId), index, options); });
   const matched = preloaded.slice(0, 10_000).map((rec, i) => decide(ids[i]!, rec, index, options));
   const rssMb = process.memoryUsage().rss / 2 ** 20;
@@ -178,11 +186,14 @@ function runMeasurements(path: string, leads: number): boolean {
   console.log(`read rows: ${fmt(readMs)} ms   build index: median ${fmt(builds[2]!)} ms, max ${fmt(buildMs)} ms (5 builds)`);
   console.log(row('decide (caller-ID cache)', decideOnly));
   console.log(row('decide (no cache)', decideUncached));
+  console.log(row('lookup only (3 queries)', lookup));
   console.log(row('lookup + decide (real queries)', full));
-  console.log(`RSS ${fmt(rssMb)} MB`);
+  console.log(`RSS ${fmt(rssMb)} MB${mmapMb > 0 ? ` (mmap_size ${mmapMb} MB)` : ''}`);
   const checks: [string, boolean, string][] = [
-    [`decisions/s >= ${TARGET_RATE} (lookup + decide)`, full.rate >= TARGET_RATE, fmt(full.rate, 0)],
-    [`p99 <= ${TARGET_P99_US} µs (lookup + decide)`, full.p99 <= TARGET_P99_US, `${fmt(full.p99)} µs`],
+    [`decide: decisions/s >= ${TARGET_RATE}`, decideOnly.rate >= TARGET_RATE, fmt(decideOnly.rate, 0)],
+    [`decide: p99 <= ${TARGET_P99_US} µs`, decideOnly.p99 <= TARGET_P99_US, `${fmt(decideOnly.p99)} µs`],
+    [`lookup + decide: decisions/s >= ${TARGET_RATE}`, full.rate >= TARGET_RATE, fmt(full.rate, 0)],
+    [`lookup + decide: p99 <= ${TARGET_P99_US} µs`, full.p99 <= TARGET_P99_US, `${fmt(full.p99)} µs`],
     [`index build <= ${TARGET_BUILD_MS} ms`, buildMs <= TARGET_BUILD_MS, `${fmt(buildMs)} ms`],
     [`RSS <= ${TARGET_RSS_MB} MB`, rssMb <= TARGET_RSS_MB, `${fmt(rssMb)} MB`],
   ];
@@ -198,18 +209,19 @@ function main(): number {
     return 2;
   }
   const measurePath = argValue('--measure');
-  if (measurePath !== undefined) return runMeasurements(measurePath, leads) ? 0 : 1;
+  const mmapMb = Number(argValue('--mmap-mb') ?? 0);
+  if (measurePath !== undefined) return runMeasurements(measurePath, leads, mmapMb) ? 0 : 1;
 
   const given = argValue('--replica');
   const dir = given === undefined ? mkdtempSync(join(tmpdir(), 'bench-routing-')) : undefined;
   const path = given ?? join(dir!, 'replica.db');
   try {
-    if (given === undefined) {
+    if (!existsSync(path)) {
       const t0 = process.hrtime.bigint();
       buildBenchReplica(path, leads);
       console.log(`built replica in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s: ${path}`);
     }
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', path, '--leads', String(leads)], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', path, '--leads', String(leads), '--mmap-mb', String(mmapMb)], { stdio: 'inherit' });
     return child.status ?? 1;
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
