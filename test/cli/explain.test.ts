@@ -135,3 +135,31 @@ t.test('usage and replica problems exit 2', async (t) => {
     t.ok(c.err.length > 0, `${name}: a message on stderr`);
   }
 });
+
+t.test('bytes the sync job may store (invalid UTF-8, BLOBs, numbers in TEXT) never reach a dial string', async (t) => {
+  const { openReplicaWriter } = await import('../../src/replica/writer.js');
+  const { DIAL_STRING_RE } = await import('../../src/routing/dial-values.js');
+  const rows: [string, string][] = [
+    ['gateway name with invalid UTF-8', "UPDATE carriers SET name = CAST(x'6777ff31' AS TEXT) WHERE id = 'c1'"],
+    ['gateway name as BLOB', "UPDATE carriers SET name = x'677731' WHERE id = 'c1'"],
+    ['gateway name with LF', "UPDATE carriers SET name = CAST(x'6777310a' AS TEXT) WHERE id = 'c1'"],
+    ['add_prefix as BLOB', "UPDATE carriers SET add_prefix = x'39' WHERE id = 'c1'"],
+    ['strip_prefix as INTEGER', "UPDATE outbound_routes SET strip_prefix = 1 WHERE id = 'r1'"],
+    ['priority as TEXT', "UPDATE outbound_routes SET priority = 'high' WHERE id = 'r1'"],
+    ['primary_phone as INTEGER', "UPDATE leads SET primary_phone = 14155550123 WHERE id = 'lead1'"],
+    ['primary_phone invalid UTF-8', "UPDATE leads SET primary_phone = CAST(x'2b31343135ff' AS TEXT) WHERE id = 'lead1'"],
+    ['caller_id as BLOB', "UPDATE lead_lists SET caller_id = x'2b3132313235353530313030' WHERE id = 'list1'"],
+  ];
+  for (const [name, sql] of rows) {
+    const path = buildReplica(t.testdir(), SPEC);
+    const w = openReplicaWriter(path);
+    w.db.prepare(sql).run();
+    w.close();
+    const c = capture();
+    const code = await runExplain({ replica: path, campaign: 'camp1', lead: 'lead1', json: true }, c.io);
+    t.ok(code === 0 || code === 1, `${name}: a decision, not a crash`);
+    const json = JSON.parse(c.out[0]!);
+    for (const cand of json.candidates) t.match(cand.dial_string, DIAL_STRING_RE, `${name}: ${cand.dial_string}`);
+    if (name.startsWith('gateway')) t.notOk(json.candidates.some((x: { carrier_id: string }) => x.carrier_id === 'c1'), `${name}: carrier skipped`);
+  }
+});
