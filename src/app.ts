@@ -55,9 +55,6 @@ export interface App {
   activeSessions(): number;
 }
 
-/** The event loop blocked longer than this fails /healthz. */
-const LOOP_STALL_MS = 2000;
-
 /** Readiness of the replica: open, readable, and a route index to serve from. */
 function replicaProbe(store: ReplicaStore<RouteIndex>): () => ProbeResult {
   return () => {
@@ -105,7 +102,7 @@ export function createApp(initial: Config, deps: AppDeps): App {
   const ops: OpsServer = createOpsServer({
     listen: config.metrics.listen,
     metrics,
-    liveness: { event_loop: eventLoopProbe(loopWatch, LOOP_STALL_MS) },
+    liveness: { event_loop: eventLoopProbe(loopWatch, config.metrics.stall_ms) },
     readiness: { esl: () => probes.esl(), replica: () => probes.replica(), replica_age: () => probes.replica_age() },
     logger: log,
   });
