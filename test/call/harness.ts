@@ -58,6 +58,8 @@ export interface HarnessOptions {
   onPlan?: (input: CallInput) => void;
   /** Replace the plan dependency's result (e.g. replica_unavailable). */
   planOverride?: () => ReturnType<ReturnType<typeof createCallPlanner>>;
+  /** Scales the session's own timers (attempt bound, hangup-complete wait); default 1. */
+  sessionTimeScale?: number;
 }
 
 export interface Harness {
@@ -95,6 +97,9 @@ export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harne
     metrics,
     logger,
     now: Date.now,
+    ...(opts.sessionTimeScale !== undefined
+      ? { timers: { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms * opts.sessionTimeScale!), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) } }
+      : {}),
     newUuid: () => `00000000-0000-4000-8000-${String(++uuidCounter).padStart(12, '0')}`,
   });
   const server = createEslServer({

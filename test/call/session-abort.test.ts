@@ -17,7 +17,10 @@ t.test('the caller hangs up while the decision runs: no bridge runs, outcome cal
 
 t.test('the caller hangs up while the bridge rings: no second attempt', async (t) => {
   const h = await harness(t, { gateways: { ...GATEWAYS, carrier_dead: { type: 'ring', progress: 180 } } });
-  const handle = h.fs.startCall({ variables: VARS, hangupAt: { afterMs: 2000 }, hangupCause: 'ORIGINATOR_CANCEL' });
+  const handle = h.fs.startCall({ variables: VARS });
+  // Hang up once the carrier leg is ringing (polling the fake's record; no fixed delay).
+  for (let i = 0; i < 1000 && handle.record.attemptedGateways.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+  handle.hangup('ORIGINATOR_CANCEL');
   const rec = await handle.done;
   await h.settled();
   t.same(rec.attemptedGateways, ['carrier_dead']);
@@ -85,5 +88,17 @@ t.test('many concurrent calls: every session ends, the count returns to 0', asyn
   await h.settled();
   t.equal(recs.filter((r) => r.exitReceived).length, 20);
   t.equal(await h.counter('callrouter_calls_total', { outcome: 'answered' }), 20);
+  t.equal(h.activeSessions(), 0);
+});
+
+t.test('a bridge that never completes within the attempt bound: hang up ALLOTTED_TIMEOUT, no failover', async (t) => {
+  // The session's bound is (45 + 6 + 10) s scaled to 61 ms; the fake rings 45 s scaled to 450 ms.
+  const h = await harness(t, { gateways: { ...GATEWAYS, carrier_dead: { type: 'ring', progress: 180 } }, sessionTimeScale: 0.001 });
+  const rec = await h.fs.call({ variables: VARS });
+  await h.settled();
+  t.same(rec.attemptedGateways, ['carrier_dead']);
+  t.equal(rec.hangupCause, 'ALLOTTED_TIMEOUT');
+  t.match(h.summaries()[0], { outcome: 'failed', attempts: [{ cause: 'ALLOTTED_TIMEOUT', result: 'timeout' }] });
+  t.ok(h.logs.some((l) => l['msg'] === 'bridge did not complete within the attempt bound; hanging up'));
   t.equal(h.activeSessions(), 0);
 });

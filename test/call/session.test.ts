@@ -1,7 +1,5 @@
 import t from 'tap';
-import { compactVerify } from 'jose';
-import { GATEWAYS, harness, PUBLIC_KEY, VARS, world, X5U } from './harness.js';
-import { parseVarBlock } from '../fake-freeswitch/dial-string.js';
+import { GATEWAYS, harness, VARS, world } from './harness.js';
 
 const CLI = '12125550100';
 const DEST = '14155550123';
