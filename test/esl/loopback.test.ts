@@ -11,7 +11,10 @@ async function drive(conn: OutboundConnection, log: string[]): Promise<void> {
   if (!c.ok) return void log.push(`connect:${c.code}`);
   log.push(`campaign=${c.channel.variables.get('g2d_campaign_id')}`);
   log.push((await conn.command('linger', ['20'], 2000)).ok ? 'linger' : 'linger-failed');
-  log.push((await conn.command('event', ['json', ...EVENTS], 2000)).ok ? 'events' : 'events-failed');
+  // Without the filter the real switch also sends the B-leg's events here (transcript 4a_no_myevents_json).
+  const filtered = (await conn.command('filter', ['Unique-ID', conn.channel!.uuid], 2000)).ok;
+  const subscribed = (await conn.command('event', ['json', ...EVENTS], 2000)).ok;
+  log.push(filtered && subscribed ? 'events' : 'events-failed');
   for (const arg of ['continue_on_fail=true', 'hangup_after_bridge=true']) {
     const q = await conn.execute('set', arg, { timeoutMs: 2000 });
     if (!q.ok) return void log.push(`set:${q.code}`);
