@@ -87,7 +87,7 @@ t.test('daemon built from server+connection drives the fake through failover', a
     'closed:remote_closed:true',
   ]);
   t.same(record.attemptedGateways, ['carrier_b', 'carrier_a']);
-  t.same(record.commands, ['connect', 'linger 20', `event json ${EVENTS.join(' ')}`, 'sendmsg', 'sendmsg', 'sendmsg', 'sendmsg', 'exit']);
+  t.same(record.commands, ['connect', 'linger 20', `filter Unique-ID ${record.uuid}`, `event json ${EVENTS.join(' ')}`, 'sendmsg', 'sendmsg', 'sendmsg', 'sendmsg', 'exit']);
   t.equal(record.bridges[0]!.parsed.globals['origination_caller_id_number'], '+15550001111');
   t.equal(record.bridges[1]!.outcome, 'answered');
   t.equal(record.hangupCause, 'NORMAL_CLEARING');
