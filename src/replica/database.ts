@@ -1,19 +1,24 @@
 /**
- * Opening the replica read-only and checking it honours the schema contract.
+ * Opening the replica read-only and checking it honours the schema contract. Never creates or writes a file.
  *
- * Read-only WAL, measured with better-sqlite3 12 / SQLite 3.51 as a non-root user:
+ * Read-only WAL, measured with better-sqlite3 12 / SQLite 3.51 as an unprivileged user:
  * - Opening succeeds even when nothing can be read; the first statement fails. So `openReplica` reads
  *   `user_version` at once to surface every problem at open time.
- * - A WAL replica whose `-wal`/`-shm` files are absent (the writer closed cleanly, which deletes them) needs
- *   to CREATE them. If callrouter may write the directory it does (owned by its user, with the db file's
- *   mode); if not (systemd `ReadOnlyPaths=`, a 0555 directory) the first read fails with
- *   SQLITE_READONLY_DIRECTORY ("attempt to write a readonly database").
- * - When the `-wal`/`-shm` files exist (a writer holds the file open, or crashed) a read-only directory and
- *   read-only `-shm` are fine: SQLite falls back to its read-only shared-memory mode.
- * So: either give callrouter write access to the replica directory (`ReadWritePaths=`), keep a writer
- * connection open, or have the sync job use `journal_mode=DELETE`. The error message says so.
+ * - When the `-wal`/`-shm` files exist (a writer holds the file open, crashed, or closed while another
+ *   connection — callrouter's — was open) a read-only directory and a read-only `-shm` are fine: SQLite reads
+ *   through its read-only shared-memory mode and sees every commit (`data_version` changes). This is `shared`.
+ * - A WAL replica whose writer closed cleanly while nobody else had it open has no `-wal`/`-shm`. Reading it
+ *   normally needs to CREATE them; in a directory callrouter cannot write (systemd `ReadOnlyPaths=`) the first
+ *   read fails with SQLITE_READONLY_DIRECTORY. Without a `-wal` the main file holds every commit, so it is
+ *   read as `immutable=1` (no locks, no shared memory, no files) — correct only while nobody writes: the
+ *   store watches for a `-wal` appearing or the file changing and reopens (see store.ts).
+ * - A read-only connection holds a SHARED lock on the file, so a writer that closes while callrouter is open
+ *   cannot delete `-wal`/`-shm` (it needs an EXCLUSIVE lock): once `shared`, a handle stays usable.
+ * - `immutable=1` is a URI parameter; better-sqlite3 is built with SQLITE_USE_URI=0 and enables URIs only
+ *   when the environment has SQLITE_USE_URI=1 before its first connection (the systemd unit sets it).
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ReplicaError, type ReplicaErrorCode } from '../errors.js';
 import { REQUIRED_COLUMNS, SCHEMA_VERSION } from './schema.js';
@@ -30,8 +35,15 @@ export interface FileIdentity {
   ino: number;
 }
 
+/**
+ * How a handle reads: `shared` is a normal read-only connection that sees commits; `immutable` reads a
+ * checkpointed WAL file without its -wal/-shm and never sees changes (the caller must watch the files).
+ */
+export type ReplicaMode = 'shared' | 'immutable';
+
 export interface ReplicaDb {
   readonly path: string;
+  readonly mode: ReplicaMode;
   /** The read-only connection. Only replica/ modules may prepare statements on it. */
   readonly db: Database.Database;
   readonly schemaVersion: number;
@@ -41,7 +53,9 @@ export interface ReplicaDb {
 }
 
 /**
- * Opens `path` read-only (never creating it) and validates `user_version` and the required tables/columns.
+ * Opens `path` read-only (never creating it or any file beside it) and validates `user_version` and the
+ * required tables/columns. Reads `shared`; falls back to `immutable` only when the directory is not writable,
+ * the file is in WAL mode and no `<path>-wal` exists (see the module comment).
  *
  * @throws ReplicaError `replica_missing` (no file), `replica_schema_newer`, `replica_schema_invalid` (names
  * what is missing; also a truncated, empty file), `replica_corrupt`, `replica_busy`, `replica_open_failed`.
@@ -73,17 +87,44 @@ export function statIdentity(path: string): FileIdentity | undefined {
 }
 
 function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 'file'> {
-  let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    return openAs(path, opts, 'shared');
   } catch (err) {
-    throw toReplicaError(err, path, 'open');
+    if (!needsWalFiles(err)) throw toReplicaError(err, path, 'open');
   }
+  // A writer that opened the file since our read failed has created the files a shared read needs.
+  if (existsSync(`${path}-wal`)) {
+    try {
+      return openAs(path, opts, 'shared');
+    } catch (err) {
+      throw toReplicaError(err, path, 'open');
+    }
+  }
+  try {
+    return openAs(path, opts, 'immutable');
+  } catch (err) {
+    const code = sqliteCode(err);
+    if (code !== 'SQLITE_CANTOPEN' || !existsSync(path)) throw toReplicaError(err, path, 'open');
+    // With URIs off, SQLite looked for a file literally named "file:...?immutable=1".
+    throw new ReplicaError(
+      'replica_open_failed',
+      `replica ${path}: WAL replica without -wal/-shm in a directory callrouter cannot write; reading it immutable needs ` +
+        'SQLite URI filenames: set SQLITE_USE_URI=1 in callrouter\'s environment (the systemd unit does), or let the sync job use journal_mode=DELETE',
+      { path, sqliteCode: 'SQLITE_READONLY_DIRECTORY' },
+      { cause: err },
+    );
+  }
+}
+
+/** Opens and validates one connection; throws SQLite errors raw (the caller classifies them). */
+function openAs(path: string, opts: OpenReplicaOptions, mode: ReplicaMode): Omit<ReplicaDb, 'file'> {
+  const db = new Database(mode === 'shared' ? path : immutableUri(path), { readonly: true, fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs))}`);
     const schemaVersion = validateSchema(db, path);
     return {
       path,
+      mode,
       db,
       schemaVersion,
       close: () => {
@@ -92,8 +133,25 @@ function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 
     };
   } catch (err) {
     db.close();
-    throw err instanceof ReplicaError ? err : toReplicaError(err, path, 'open');
+    throw err;
   }
+}
+
+/** The read failed because SQLite would have to create the -wal/-shm files of a WAL database. */
+export function needsWalFiles(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_READONLY_CANTINIT';
+}
+
+function sqliteCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** `file:` URI of `path` with `immutable=1`; `%`, `?` and `#` in the path are escaped as URI syntax requires. */
+export function immutableUri(path: string): string {
+  const escaped = resolve(path).replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `file:${escaped}?immutable=1`;
 }
 
 /**
@@ -131,7 +189,7 @@ export function validateSchema(db: Database.Database, path: string): number {
 /** Classifies a better-sqlite3 / fs error into a ReplicaError with a code an operator can act on. */
 export function toReplicaError(err: unknown, path: string, during: 'open' | 'read'): ReplicaError {
   if (err instanceof ReplicaError) return err;
-  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+  const code = sqliteCode(err);
   const reason = err instanceof Error ? err.message : String(err);
   let ours: ReplicaErrorCode;
   let hint = '';
@@ -140,7 +198,7 @@ export function toReplicaError(err: unknown, path: string, during: 'open' | 'rea
   else if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') ours = 'replica_corrupt';
   else if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_READONLY_CANTINIT') {
     ours = 'replica_open_failed';
-    hint = ' (a WAL replica needs its -wal/-shm files: let callrouter write the directory, keep a writer connection open, or use journal_mode=DELETE)';
+    hint = ' (a WAL replica with a -wal file needs its -shm too: have the writer create both, keep a writer connection open, or use journal_mode=DELETE)';
   } else if (code === 'SQLITE_ERROR' && /no such (table|column)/.test(reason)) ours = 'replica_schema_invalid';
   else ours = during === 'open' ? 'replica_open_failed' : 'replica_read_failed';
   return new ReplicaError(ours, `replica ${path}: ${reason}${hint}`, { path, sqliteCode: code || undefined }, { cause: err });

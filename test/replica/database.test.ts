@@ -1,12 +1,12 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { openReplica, statIdentity } from '../../src/replica/database.js';
+import { immutableUri, openReplica, statIdentity } from '../../src/replica/database.js';
 import { SCHEMA_VERSION } from '../../src/replica/schema.js';
 import { openReplicaWriter } from '../../src/replica/writer.js';
 import { buildReplica } from '../fixtures/replica.js';
+import { childEnv, cannotDropWrite, runScript } from './unprivileged.js';
 
 const opts = { busyTimeoutMs: 50 };
 
@@ -17,6 +17,7 @@ t.test('opens a current replica read-only and records the file identity', async 
   t.equal(r.schemaVersion, SCHEMA_VERSION);
   t.ok(r.db.readonly);
   t.same(r.file, statIdentity(path));
+  t.equal(r.mode, 'shared');
   t.throws(() => r.db.exec(`DELETE FROM carriers`), { code: 'SQLITE_READONLY' });
 });
 
@@ -72,27 +73,54 @@ t.test('a rollback-journal writer holding an exclusive lock makes the open fail 
   t.throws(() => openReplica(path, { busyTimeoutMs: 10 }), { code: 'replica_busy' });
 });
 
-// Read-only WAL: a WAL replica without -wal/-shm files in a directory callrouter cannot write. Needs a
-// process that really lacks write access: as root, drop privileges for a child via setpriv.
-t.test('WAL replica without -shm in a read-only directory fails with a hint', async (t) => {
-  const isRoot = process.getuid?.() === 0;
-  const setpriv = spawnSync('setpriv', ['--version']);
-  if (isRoot && setpriv.status !== 0) { t.plan(0, 'root without setpriv: cannot drop write access'); return; }
-  const dir = t.testdir();
-  const path = buildReplica(dir);
-  chmodSync(dir, 0o555);
-  chmodSync(path, 0o444);
-  const script = `
-    import { openReplica } from ${JSON.stringify(new URL('../../src/replica/database.ts', import.meta.url).href)};
-    try { openReplica(${JSON.stringify(path)}, { busyTimeoutMs: 10 }); console.log('opened'); }
-    catch (e) { console.log(e.code + ' ' + e.message); }`;
-  const cmd = isRoot
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]]
-    : [process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]];
-  // A clean environment: tap's NODE_OPTIONS hooks would try to write under .tap/ as the unprivileged user.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' };
-  const r = spawnSync(cmd[0] as string, cmd[1] as string[], { encoding: 'utf8', cwd: process.cwd(), env });
-  chmodSync(dir, 0o755);
-  if (/Cannot find|EACCES.*node_modules|ERR_MODULE_NOT_FOUND/.test(r.stderr)) { t.plan(0, 'child cannot load sources'); return; }
-  t.match(r.stdout, /^replica_open_failed .*attempt to write a readonly database.*-wal\/-shm/m, 'child reports the read-only WAL failure');
+// Read-only directory (systemd ReadOnlyPaths=): needs a process that really lacks write access, see unprivileged.ts.
+t.test('read-only directory', { skip: cannotDropWrite() ?? false }, async (t) => {
+  const openIn = (path: string, env = childEnv()) => {
+    const r = runScript(`
+      import { openReplica } from ${JSON.stringify(new URL('../../src/replica/database.ts', import.meta.url).href)};
+      try { const r = openReplica(${JSON.stringify(path)}, { busyTimeoutMs: 10 }); console.log('opened ' + r.mode + ' ' + r.schemaVersion); r.close(); }
+      catch (e) { console.log(e.code + ' ' + e.message); }`, env);
+    if (/Cannot find|EACCES.*node_modules|ERR_MODULE_NOT_FOUND/.test(r.stderr)) t.fail(`child cannot load sources: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const readOnlyDir = (t: Test, journalMode: 'wal' | 'delete') => {
+    const dir = t.testdir();
+    const path = buildReplica(dir, {}, { journalMode });
+    chmodSync(dir, 0o555);
+    chmodSync(path, 0o444);
+    // As another user the directory must be writable again for tap to remove it (root removes it anyway).
+    t.teardown(() => existsSync(dir) && chmodSync(dir, 0o755));
+    return { path, files: () => readdirSync(dir) };
+  };
+
+  t.test('WAL replica without -wal/-shm (writer closed) opens immutable and creates nothing', async (t) => {
+    const { path, files } = readOnlyDir(t, 'wal');
+    t.equal(openIn(path), `opened immutable ${SCHEMA_VERSION}`);
+    t.same(files(), ['replica.db']);
+  });
+
+  t.test('without SQLite URI filenames it fails naming SQLITE_USE_URI', async (t) => {
+    const { path } = readOnlyDir(t, 'wal');
+    t.match(openIn(path, childEnv({ SQLITE_USE_URI: undefined })), /^replica_open_failed .*without -wal\/-shm.*SQLITE_USE_URI=1/);
+  });
+
+  t.test('WAL replica whose writer is open reads shared through the existing -wal/-shm', async (t) => {
+    const { path, files } = readOnlyDir(t, 'wal');
+    chmodSync(join(path, '..'), 0o755);
+    const w = openReplicaWriter(path);
+    t.teardown(() => w.close());
+    chmodSync(join(path, '..'), 0o555);
+    t.equal(openIn(path), `opened shared ${SCHEMA_VERSION}`);
+    t.same(files().sort(), ['replica.db', 'replica.db-shm', 'replica.db-wal']);
+  });
+
+  t.test('rollback-journal replica opens shared', async (t) => {
+    const { path, files } = readOnlyDir(t, 'delete');
+    t.equal(openIn(path), `opened shared ${SCHEMA_VERSION}`);
+    t.same(files(), ['replica.db']);
+  });
+});
+
+t.test('immutableUri escapes URI syntax in the path', async (t) => {
+  t.equal(immutableUri('/var/lib/a?b#c%d.db'), 'file:/var/lib/a%3Fb%23c%25d.db?immutable=1');
 });
