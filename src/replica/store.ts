@@ -24,12 +24,18 @@
  *   re-inserting, so the last good index keeps serving (`kept_last_good`, `replica_routes_emptied`) until
  *   routes reappear. An operator who really removed every route sends SIGHUP: `reopen()` accepts it.
  *   (A renamed-in file without routes is the same case: records come from the new file, the index stays.)
+ * - Read-only directory (systemd `ReadOnlyPaths=`), WAL replica whose writer closed cleanly: the handle is
+ *   `immutable` (see database.ts) and cannot see commits, so every lookup and refresh also checks for a
+ *   `<path>-wal` file (a writer opened the file) and for a change in the file's size/mtime/inode (rewritten,
+ *   checkpointed or replaced) and reopens — `shared` once the -wal exists. A shared handle keeps the -wal/-shm
+ *   alive (a closing writer cannot delete them while we hold our lock); should a read still fail for want of
+ *   them, the store reopens, immutable if no -wal is left.
  */
 import { createHash } from 'node:crypto';
-import { statSync, type Stats } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { ReplicaError, type CallErrorCode, type ReplicaErrorCode } from '../errors.js';
 import type { CallRecords, CarrierRow, PhoneNumberRow, RouteRow } from '../routing/types.js';
-import { openReplica, toReplicaError, type ReplicaDb } from './database.js';
+import { needsWalFiles, openReplica, toReplicaError, type ReplicaDb, type ReplicaMode } from './database.js';
 import { createQueries, type ReplicaQueries } from './queries.js';
 import { SCHEMA_VERSION } from './schema.js';
 
@@ -88,6 +94,8 @@ export interface ReplicaStatus {
   lastError: ReplicaFault | null;
   /** Routes in the serving index (0 without one). */
   routeCount: number;
+  /** How the open handle reads (`immutable`: WAL file without -wal/-shm in a read-only directory); null when closed. */
+  mode: ReplicaMode | null;
 }
 
 export interface ReplicaStore<TIndex> {
@@ -115,6 +123,7 @@ interface Loaded {
 /** Creates a store; nothing is opened until `open()`. */
 export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): ReplicaStore<TIndex> {
   const { path, busyTimeoutMs, now } = opts;
+  const walPath = `${path}-wal`;
   let handle: ReplicaDb | undefined;
   let queries: ReplicaQueries | undefined;
   let serving: { index: TIndex; rows: ReplicaRows; fingerprint: string; routeCount: number } | undefined;
@@ -194,6 +203,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     try {
       loaded = load(queries);
     } catch (err) {
+      if (needsWalFiles(err)) return switchTo(false);
       readable = false;
       return fail(fault(err));
     }
@@ -249,6 +259,32 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     return handle === undefined || st.ino !== handle.file.ino || st.dev !== handle.file.dev;
   }
 
+  /** An immutable handle is stale once a writer opened the file (-wal exists) or the file changed under it. */
+  function immutableStale(st: Stats): boolean {
+    return handle?.mode === 'immutable' && (fileKey(st) !== seenFile || existsSync(walPath));
+  }
+
+  /** One lookup through the current handle, reloading first when another connection committed. */
+  function read(campaignId: string, leadId: string): { ok: boolean; needsWalFiles: boolean; result: LookupResult<TIndex> } {
+    const done = (result: LookupResult<TIndex>, walFiles = false) => ({ ok: result.ok, needsWalFiles: walFiles, result });
+    if (queries === undefined) return done(unavailable(lastError ?? { code: 'replica_unavailable', message: `replica ${path} is not open` }));
+    try {
+      if (queries.dataVersion() !== seenDataVersion) {
+        const r = reload();
+        // The records query would wait and fail the same way; answer now.
+        if (r.error?.code === 'replica_busy' || r.error?.code === 'replica_corrupt') return done(unavailable(r.error));
+      }
+      const records = queries.callRecords(campaignId, leadId);
+      readable = true;
+      if (serving === undefined) return done(unavailable(lastError ?? { code: 'replica_unavailable', message: 'no route index has loaded' }));
+      return done({ ok: true, records, index: serving.index });
+    } catch (err) {
+      readable = false;
+      lastError = fault(err);
+      return done(unavailable(lastError), needsWalFiles(err));
+    }
+  }
+
   return {
     open() {
       const r = switchTo(true);
@@ -264,23 +300,11 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
       // job normally got there first, making both checks no-ops.
       if (closed) return unavailable({ code: 'replica_unavailable', message: `replica ${path} is closed` });
       const st = statSync(path, { throwIfNoEntry: false });
-      if (st !== undefined && replaced(st) && fileKey(st) !== failedReplacement) switchTo(false);
-      if (queries === undefined) return unavailable(lastError ?? { code: 'replica_unavailable', message: `replica ${path} is not open` });
-      try {
-        if (queries.dataVersion() !== seenDataVersion) {
-          const r = reload();
-          // The records query would wait and fail the same way; answer now.
-          if (r.error?.code === 'replica_busy' || r.error?.code === 'replica_corrupt') return unavailable(r.error);
-        }
-        const records = queries.callRecords(campaignId, leadId);
-        readable = true;
-        if (serving === undefined) return unavailable(lastError ?? { code: 'replica_unavailable', message: 'no route index has loaded' });
-        return { ok: true, records, index: serving.index };
-      } catch (err) {
-        readable = false;
-        lastError = fault(err);
-        return unavailable(lastError);
-      }
+      if (st !== undefined && (replaced(st) || immutableStale(st)) && fileKey(st) !== failedReplacement) switchTo(false);
+      const first = read(campaignId, leadId);
+      if (first.ok || !first.needsWalFiles) return first.result;
+      // The shared handle lost its -wal/-shm (only if deleted by hand: a writer cannot while we are open).
+      return switchTo(false).error === undefined ? read(campaignId, leadId).result : first.result;
     },
 
     refresh() {
@@ -289,6 +313,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
       if (st === undefined) return fail({ code: 'replica_missing', message: `replica ${path} does not exist (serving the last good data)` });
       if (replaced(st)) return switchTo(false);
       const key = fileKey(st);
+      const immutable = handle?.mode === 'immutable';
       if (key !== seenFile) {
         const bad = probe();
         if (bad !== undefined) {
@@ -301,8 +326,11 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
           readable = false;
           return fail(bad);
         }
+        // An immutable handle cannot see what changed; switchTo records the key once it reads the new state.
+        if (immutable) return switchTo(false);
         seenFile = key;
       }
+      if (immutable && existsSync(walPath)) return switchTo(false);
       try {
         const changed = queries?.dataVersion() !== seenDataVersion || lastError !== null;
         return changed ? reload() : good('unchanged');
@@ -326,6 +354,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
         lastGoodAt,
         lastError,
         routeCount: serving?.routeCount ?? 0,
+        mode: handle?.mode ?? null,
       };
     },
 
