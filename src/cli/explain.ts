@@ -10,7 +10,12 @@ import { ConfigSchema, type Config } from '../config/schema.js';
 import { CallrouterError, CARRIER_REJECT_REASONS, ROUTE_SKIP_REASONS } from '../errors.js';
 import { openReplica, type ReplicaDb } from '../replica/database.js';
 import { createQueries } from '../replica/queries.js';
-import { decide, decideOptionsFromConfig } from '../routing/decide.js';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { identityForCandidate } from '../identity/candidate-identity.js';
+import { explainIdentity, type IdentityExplain } from '../identity/explain.js';
+import { loadSigningKeys, type SigningKeys } from '../identity/keys.js';
+import { callPlanOptionsFromConfig, planCall, type CallPlan } from '../routing/call-plan.js';
 import { decisionToJson } from '../routing/explain-json.js';
 import { buildRouteIndex } from '../routing/route-index.js';
 import type { Decision } from '../routing/types.js';
@@ -37,16 +42,19 @@ export async function runExplain(args: ExplainArgs, io: CliIo): Promise<number> 
   }
   const config = args.config ?? ConfigSchema.parse({});
   let replica: ReplicaDb | undefined;
-  let decision: Decision;
+  let plan: CallPlan;
+  let keys: SigningKeys;
   try {
+    keys = loadSigningKeys(config.identity, (p) => readFileSync(p));
     replica = openReplica(args.replica, { busyTimeoutMs: config.replica.busy_timeout_ms });
     const queries = createQueries(replica.db);
     const index = buildRouteIndex({ carriers: queries.carriers(), routes: queries.routes(), phoneNumbers: queries.phoneNumbers() });
-    decision = decide(
+    const options = callPlanOptionsFromConfig(config);
+    plan = planCall(
       { campaignId: args.campaign, leadId: args.lead, claimedTenantId: args.tenant },
       queries.callRecords(args.campaign, args.lead),
       index,
-      { ...decideOptionsFromConfig(config), reportUnmatchable: true },
+      { ...options, decide: { ...options.decide, reportUnmatchable: true } },
     );
   } catch (err) {
     const code = err instanceof CallrouterError ? err.code : 'replica_read_failed';
@@ -55,13 +63,39 @@ export async function runExplain(args: ExplainArgs, io: CliIo): Promise<number> 
   } finally {
     replica?.close();
   }
-  if (args.json) io.out(JSON.stringify(decisionToJson(decision)));
-  else for (const line of humanReport(decision)) io.out(line);
+  const decision = plan.decision;
+  const identities = explainIdentities(plan, keys);
+  if (args.json) io.out(JSON.stringify(decisionToJson(decision, identities)));
+  else for (const line of humanReport(decision, identities)) io.out(line);
   return decision.ok ? 0 : 1;
 }
 
+/**
+ * What each candidate's leg would carry for STIR/SHAKEN, exactly as the call path builds it — in passport mode
+ * a PASSporT is really signed (now, a fresh origid) with the configured key and shown decoded.
+ */
+function explainIdentities(plan: CallPlan, keys: SigningKeys): Map<string, IdentityExplain> {
+  const out = new Map<string, IdentityExplain>();
+  const { decision } = plan;
+  if (decision.destination === null || decision.callerId === null) return out;
+  const origid = randomUUID();
+  for (const pc of plan.candidates) {
+    const r = identityForCandidate({
+      plan: pc.identity,
+      keys,
+      tenantId: decision.tenantId,
+      origTn: decision.callerId,
+      destTn: decision.destination,
+      nowMs: Date.now(),
+      origid,
+    });
+    out.set(pc.candidate.carrierId, r.ok ? explainIdentity(r.plan, r.passport) : explainIdentity(r.plan, null, { code: r.code, message: r.message }));
+  }
+  return out;
+}
+
 /** The human-readable report of a decision. */
-export function humanReport(d: Decision): string[] {
+export function humanReport(d: Decision, identities: ReadonlyMap<string, IdentityExplain> = new Map()): string[] {
   const lines = [
     `campaign     ${printable(d.campaignId)}`,
     `lead         ${printable(d.leadId)}`,
@@ -87,6 +121,27 @@ export function humanReport(d: Decision): string[] {
       ['#', 'carrier', 'route', 'number', 'caller ID', 'dial string'],
       d.candidates.map((c, i) => [String(i + 1), printable(c.carrierId), c.routeId === null ? '(forced)' : printable(c.routeId), c.number, c.callerId, c.dialString]),
     ));
+    const withIdentity = d.candidates.filter((c) => identities.has(c.carrierId));
+    if (withIdentity.length > 0) {
+      lines.push('', 'STIR/SHAKEN per carrier leg');
+      lines.push(...formatTable(
+        ['#', 'carrier', 'mode', 'level', 'header', 'notes'],
+        withIdentity.map((c) => {
+          const id = identities.get(c.carrierId)!;
+          const level = id.level === null ? '-' : id.downgraded ? `${id.level} (downgraded from ${id.requested_level}: caller ID not a tenant number)` : id.level;
+          const notes = [
+            ...(id.error ? [`${id.error.code}: ${id.error.message}`] : []),
+            ...id.problems.map((p) => `${p.field} ${p.code}, using ${p.fallback}`),
+            ...(id.header === null && id.level !== null ? ['nothing sent'] : []),
+          ];
+          return [String(d.candidates.indexOf(c) + 1), printable(c.carrierId), id.mode, level, id.header ?? '-', printable(notes.join('; ')) || '-'];
+        }),
+      ));
+      for (const c of withIdentity) {
+        const pp = identities.get(c.carrierId)!.passport;
+        if (pp !== null) lines.push(`PASSporT for ${printable(c.carrierId)}: header ${JSON.stringify(pp.header)} claims ${JSON.stringify(pp.claims)} info ${pp.info ?? '-'}`);
+      }
+    }
   }
   if (d.skipped.length > 0) {
     lines.push('', 'routes skipped');

@@ -3,6 +3,7 @@
  * The single mapping from decision to JSON: features that add fields (e.g. STIR/SHAKEN identity) extend this
  * function rather than building their own.
  */
+import type { IdentityExplain } from '../identity/explain.js';
 import type { Decision } from './types.js';
 
 export interface DecisionJson {
@@ -22,12 +23,17 @@ export interface DecisionJson {
     number: string;
     caller_id: string;
     dial_string: string;
+    /** STIR/SHAKEN for this carrier's leg: mode, level (after any downgrade), header, decoded PASSporT. */
+    identity?: IdentityExplain;
   }[];
   skipped: { route_id: string; carrier_id: string; reason: string }[];
 }
 
-/** Maps a decision to its JSON form. Pure; the result is safe to `JSON.stringify`. */
-export function decisionToJson(decision: Decision): DecisionJson {
+/**
+ * Maps a decision to its JSON form. Pure; the result is safe to `JSON.stringify`. `identities`, when given, is
+ * keyed by carrier ID (one candidate per carrier) and adds each candidate's `identity`.
+ */
+export function decisionToJson(decision: Decision, identities?: ReadonlyMap<string, IdentityExplain>): DecisionJson {
   return {
     ok: decision.ok,
     error: decision.error === null ? null : { code: decision.error.code, message: decision.error.message },
@@ -48,6 +54,7 @@ export function decisionToJson(decision: Decision): DecisionJson {
       number: c.number,
       caller_id: c.callerId,
       dial_string: c.dialString,
+      ...(identities?.has(c.carrierId) ? { identity: identities.get(c.carrierId)! } : {}),
     })),
     skipped: decision.skipped.map((s) => ({ route_id: s.routeId, carrier_id: s.carrierId, reason: s.reason })),
   };

@@ -32,6 +32,12 @@ const SPEC: ReplicaSpec = {
   leads: [{ id: 'lead1', primaryPhone: '+1 415 555 0123' }, { id: 'lead2', primaryPhone: '+1 999' }],
 };
 
+/** The STIR/SHAKEN fragment (issue 5) each candidate carries: default header mode, the campaign's level B. */
+const HEADER_B = {
+  mode: 'header', level: 'B', requested_level: 'B', downgraded: false, header: 'P-Attestation-Indicator',
+  problems: [], passport: null, error: null,
+};
+
 t.test('--json prints exactly the documented shape', async (t) => {
   const path = buildReplica(t.testdir(), SPEC);
   const c = capture();
@@ -50,8 +56,8 @@ t.test('--json prints exactly the documented shape', async (t) => {
     attestation: 'B',
     forced_carrier: null,
     candidates: [
-      { carrier_id: 'c1', carrier_name: 'gw1', route_id: 'r1', number: '4155550123', caller_id: '12125550100', dial_string: 'sofia/gateway/gw1/4155550123' },
-      { carrier_id: 'c2', carrier_name: 'gw2', route_id: 'r2', number: '14155550123', caller_id: '+12125550100', dial_string: 'sofia/gateway/gw2/14155550123' },
+      { carrier_id: 'c1', carrier_name: 'gw1', route_id: 'r1', number: '4155550123', caller_id: '12125550100', dial_string: 'sofia/gateway/gw1/4155550123', identity: HEADER_B },
+      { carrier_id: 'c2', carrier_name: 'gw2', route_id: 'r2', number: '14155550123', caller_id: '+12125550100', dial_string: 'sofia/gateway/gw2/14155550123', identity: HEADER_B },
     ],
     skipped: [
       { route_id: 'r3', carrier_id: 'c3', reason: 'carrier_archived' },
