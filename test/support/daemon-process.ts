@@ -59,21 +59,71 @@ export interface DaemonProcess {
   kill(signal?: NodeJS.Signals): void;
   /** SIGKILL if still running (teardown). */
   stop(): Promise<void>;
+  /** The config file the daemon was started with (SIGHUP re-reads it). */
+  readonly configPath: string;
+  /** Rewrites the config file: the start-up base (ports 0, replica) merged with `patch`. Send SIGHUP to apply. */
+  writeConfig(patch: Record<string, unknown>): void;
+  /** Every sample of /metrics by `name{labels}` (histogram buckets included). */
+  scrape(): Promise<Map<string, number>>;
+  /** Polls /metrics until `sample` equals `value` (absent counts as undefined); rejects after timeoutMs. */
+  waitForMetric(sample: string, value: number, timeoutMs?: number): Promise<void>;
+}
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node dist/main.js <args>` to completion (e.g. `replica demo`, `explain`, or a `serve` expected to fail
+ * at start-up) with only PATH and `env` in the environment. SIGKILLs it after `timeoutMs` (default 20 s).
+ */
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+  const child = spawn(process.execPath, [DAEMON_ENTRY, ...args], {
+    cwd: opts.cwd,
+    env: { PATH: process.env['PATH'] ?? '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  return new Promise((res) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      res({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Parses Prometheus exposition text into `name{labels}` → value (comments skipped). */
+export function parseMetrics(body: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
 }
 
 /** Spawn `node dist/main.js serve --config <dir>/config.json` and wait for `callrouter ready`. */
 export async function startDaemon(opts: DaemonOptions): Promise<DaemonProcess> {
-  const config = deepMerge(
-    {
-      replica: { path: opts.replica },
-      esl: { listen: '127.0.0.1:0' },
-      metrics: { listen: '127.0.0.1:0' },
-      log: { level: 'info' },
-    },
-    opts.config ?? {},
-  );
+  const base = {
+    replica: { path: opts.replica },
+    esl: { listen: '127.0.0.1:0' },
+    metrics: { listen: '127.0.0.1:0' },
+    log: { level: 'info' },
+  };
   const configPath = join(opts.dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const writeConfig = (patch: Record<string, unknown>): void => {
+    writeFileSync(configPath, JSON.stringify(deepMerge(base, patch), null, 2));
+  };
+  writeConfig(opts.config ?? {});
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), DAEMON_ENTRY, 'serve', '--config', configPath, ...(opts.args ?? [])], {
     cwd: opts.dir,
     env: { PATH: process.env['PATH'] ?? '', ...opts.env },
@@ -175,6 +225,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonProcess> {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    configPath,
+    writeConfig,
+    async scrape() {
+      return parseMetrics((await http('/metrics')).body);
+    },
+    async waitForMetric(sample, value, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: number | undefined;
+      for (;;) {
+        last = parseMetrics((await http('/metrics')).body).get(sample);
+        if (last === value) return;
+        if (Date.now() > deadline) throw new Error(`${sample} is ${last}, not ${value}, after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
   };
 }
