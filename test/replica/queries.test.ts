@@ -119,3 +119,69 @@ t.test('value coercion table', async (t) => {
     t.same(intOrNull(v), n, `int ${String(v)}`);
   }
 });
+
+t.test('the joined lookup returns what three separate primary-key lookups would, for every shape of row', async (t) => {
+  const path = join(t.testdir(), 'odd.db');
+  const db = new Database(path);
+  // lead_list_id untyped and nullable, as a foreign writer might declare it, so odd types stay as stored.
+  db.exec((MIGRATIONS[0] ?? '').replace('lead_list_id TEXT NOT NULL REFERENCES lead_lists(id)', 'lead_list_id'));
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.exec(`
+    INSERT INTO campaigns VALUES ('camp', 't1', 'C', 'active', 'A', NULL);
+    INSERT INTO lead_lists VALUES ('L', 't1', 'L', '+12125550100'), ('7', 't1', 'seven', '+12125550101'),
+      ('', 't1', 'empty', '+12125550102'), ('<blob:4c>', 't1', 'blobtext', NULL);
+    INSERT INTO leads VALUES ('ok', 't1', 'L', '+12125550111'), ('int', 't1', 7, '1'), ('null', 't1', NULL, '2'),
+      ('blob', 't1', X'4C', '3'), ('gone', 't1', 'nope', '4'), ('real', 't1', 1.5, '5');`);
+  db.close();
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  // The oracle: one query per table, the lead list looked up by the lead's mapped lead_list_id.
+  const one = (sql: string, id: string) => r.db.prepare<[string], Record<string, unknown>>(sql).get(id);
+  const oracle = (campaignId: string, leadId: string) => {
+    const c = one('SELECT * FROM campaigns WHERE id = ?', campaignId);
+    const l = one('SELECT * FROM leads WHERE id = ?', leadId);
+    const listId = l === undefined ? undefined : textOrNull(l.lead_list_id) ?? '';
+    const ll = listId === undefined ? undefined : one('SELECT * FROM lead_lists WHERE id = ?', listId);
+    return {
+      campaign: c && { id: c.id, tenantId: c.tenant_id, name: c.name, status: c.status, stirShakenAttestation: c.stir_shaken_attestation, metadata: c.metadata },
+      lead: l && { id: l.id, tenantId: l.tenant_id, leadListId: listId, primaryPhone: l.primary_phone },
+      leadList: ll && { id: ll.id, tenantId: ll.tenant_id, name: ll.name, callerId: ll.caller_id },
+    };
+  };
+  const rows: [string, string, string][] = [
+    ['camp', 'ok', 'all three'],
+    ['nope', 'ok', 'campaign missing, lead and list found'],
+    ['camp', 'nope', 'lead missing: no list either'],
+    ['nope', 'nope', 'nothing'],
+    ['camp', 'gone', 'list missing'],
+    ['camp', 'int', 'integer lead_list_id finds list "7"'],
+    ['camp', 'null', 'NULL lead_list_id looks up ""'],
+    ['camp', 'blob', 'BLOB lead_list_id looks up its <blob:…> text'],
+    ['camp', 'real', 'REAL lead_list_id'],
+  ];
+  for (const [campaignId, leadId, name] of rows) {
+    const want = oracle(campaignId, leadId);
+    t.same(q.callRecords(campaignId, leadId), want, name);
+    t.same(q.versionedCallRecords(campaignId, leadId).records, want, `${name} (versioned)`);
+  }
+  t.equal(q.callRecords('camp', 'blob').leadList?.name, 'blobtext');
+  t.equal(q.callRecords('camp', 'int').leadList?.name, 'seven');
+});
+
+t.test('versionedCallRecords reads data_version in the same statement, and it changes on a commit', async (t) => {
+  const path = buildReplica(t.testdir(), spec);
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  const before = q.versionedCallRecords('camp', 'lead');
+  t.equal(before.dataVersion, q.dataVersion());
+  t.equal(before.records.lead?.primaryPhone, '+12125550111');
+  const w = openReplicaWriter(path);
+  t.teardown(() => w.close());
+  w.db.exec(`UPDATE leads SET primary_phone = '+12125550122' WHERE id = 'lead'`);
+  const after = q.versionedCallRecords('camp', 'lead');
+  t.not(after.dataVersion, before.dataVersion);
+  t.equal(after.dataVersion, q.dataVersion());
+  t.equal(after.records.lead?.primaryPhone, '+12125550122');
+});
