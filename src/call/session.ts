@@ -84,6 +84,8 @@ export const ATTEMPT_RESET_MULTISET = 'sip_invite_failure_status= sip_invite_fai
 export const ATTEMPT_MARGIN_SECONDS = 10;
 
 const CHANNEL_VALUE_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+/** Longest replica-sourced ID copied into a log line. */
+const LOGGED_ID_MAX = 128;
 const CHANNEL_UUID_RE = /^[A-Za-z0-9-]{1,64}$/;
 
 interface Summary {
@@ -189,7 +191,10 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       const { decision, candidates, names } = lookup.plan;
       s.tenantId = decision.tenantId ?? s.tenantId;
       if (decision.forcedCarrier !== null) {
-        s.forcedCarrier = { carrier_id: decision.forcedCarrier.carrierId, outcome: decision.forcedCarrier.outcome };
+        // The ID is raw campaign metadata (not validated when the carrier is not found): bound what it adds to
+        // every log line of the campaign's calls, as the per-call logger bounds the other IDs.
+        const id = decision.forcedCarrier.carrierId;
+        s.forcedCarrier = { carrier_id: id === null ? null : id.slice(0, LOGGED_ID_MAX), outcome: decision.forcedCarrier.outcome };
         if (decision.forcedCarrier.outcome !== 'used') {
           metrics.forcedCarrierFallback(decision.forcedCarrier.outcome as CarrierRejectReason);
           s.warnings.push({ msg: 'forced carrier not used; fell back to routes', fields: { forced_carrier: s.forcedCarrier } });
