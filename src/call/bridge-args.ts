@@ -131,6 +131,14 @@ function displayName(input: BridgeArgsInput): { name: string; fallback: CallerId
   if (input.callerIdName === 'number') return { name: input.callerId, fallback: null };
   const stored = input.callerIdName === 'campaign' ? input.names.campaign : input.names.leadList;
   if (stored === null || stored === '') return { name: input.callerId, fallback: 'name_missing' };
-  if (!CALLER_ID_NAME_RE.test(stored) || MOD_EVENT_SOCKET_RE.test(stored)) return { name: input.callerId, fallback: 'name_unsafe' };
+  if (!isUsableCallerIdName(stored)) return { name: input.callerId, fallback: 'name_unsafe' };
   return { name: stored, fallback: null };
+}
+
+/**
+ * True when a stored campaign / lead list name can be sent as the caller ID display name (else the number is
+ * shown and the call is flagged). `callrouter replica check` reports names failing this.
+ */
+export function isUsableCallerIdName(stored: string): boolean {
+  return CALLER_ID_NAME_RE.test(stored) && !MOD_EVENT_SOCKET_RE.test(stored);
 }

@@ -8,7 +8,9 @@
  * `column` say where to look.
  */
 import type Database from 'better-sqlite3';
+import { isUsableCallerIdName } from '../call/bridge-args.js';
 import type { CarrierRejectReason } from '../errors.js';
+import { planIdentity } from '../identity/plan.js';
 import { carrierRejectReason, profileCarrier, type CarrierProfile } from '../routing/eligibility.js';
 import { readForcedCarrier } from '../routing/forced-carrier.js';
 import { parseNumberRules } from '../routing/number-rules.js';
@@ -25,6 +27,8 @@ export const CHECK_CODES = {
   unsafe_text: 'control characters, invalid UTF-8, a BLOB or an oversized value in a text column',
   invalid_phone_number: 'a phone_numbers.number that is not a valid E.164 number',
   platform_carrier_origin: 'tenant_id is NULL but origin is not platform: no tenant may use the carrier',
+  attestation_header_invalid: 'attestation_header is not a usable SIP header name: the configured default is sent instead',
+  caller_id_name_unusable: 'a name outside the caller-ID display set: when bridge.caller_id_name selects it, the number is shown instead',
 } as const;
 
 export type Severity = 'error' | 'warning';
@@ -102,6 +106,12 @@ export function checkReplica(db: Database.Database, opts: CheckOptions = {}): Ch
     }
   };
 
+  // A name is only used when bridge.caller_id_name selects it, and then falls back safely: a warning.
+  const nameFinding = (table: string, r: Raw): void => {
+    const name = textOrNull(r.name);
+    if (name !== null && name !== '' && !isUsableCallerIdName(name)) add('warning', table, r.id, 'name', 'caller_id_name_unusable', CHECK_CODES.caller_id_name_unusable);
+  };
+
   const carriers: CarrierRow[] = [];
   scan('carriers', `SELECT id, tenant_id, name, type, direction, status, origin, remote_host, remote_port, transport,
     strip_prefix, add_prefix, caller_id_format, identity_mode, attestation_header, updated_at FROM carriers`, (r) => {
@@ -113,6 +123,7 @@ export function checkReplica(db: Database.Database, opts: CheckOptions = {}): Ch
       add('error', 'carriers', r.id, 'strip_prefix/add_prefix', 'carrier_invalid_config', 'a prefix rule outside +digits (max 15)');
     }
     if (row.tenantId === null && row.origin !== 'platform') add('warning', 'carriers', r.id, 'origin', 'platform_carrier_origin', CHECK_CODES.platform_carrier_origin);
+    if (attestationHeaderProblem(row)) add('error', 'carriers', r.id, 'attestation_header', 'attestation_header_invalid', CHECK_CODES.attestation_header_invalid);
   });
   const profiles = new Map<string, CarrierProfile>(carriers.map((c) => [c.id, profileCarrier(c)]));
 
@@ -150,6 +161,7 @@ export function checkReplica(db: Database.Database, opts: CheckOptions = {}): Ch
   });
 
   scan('campaigns', 'SELECT id, tenant_id, name, status, stir_shaken_attestation, metadata FROM campaigns', (r) => {
+    nameFinding('campaigns', r);
     const ref = readForcedCarrier(textOrNull(r.metadata));
     if (ref.kind === 'invalid') add('error', 'campaigns', r.id, 'metadata', 'metadata_invalid', 'not a JSON object with a string carrier_id; calls fall back to routes');
     else if (ref.kind === 'carrier') {
@@ -165,6 +177,7 @@ export function checkReplica(db: Database.Database, opts: CheckOptions = {}): Ch
   const listTenants = new Map<string, string>();
   scan('lead_lists', 'SELECT id, tenant_id, name, caller_id FROM lead_lists', (r) => {
     listTenants.set(textOrNull(r.id) ?? '', textOrNull(r.tenant_id) ?? '');
+    nameFinding('lead_lists', r);
     if (toE164Digits(textOrNull(r.caller_id)) === null) add('error', 'lead_lists', r.id, 'caller_id', 'invalid_caller_id', 'missing or not a valid E.164 number: every call of the list fails');
   });
 
@@ -177,6 +190,19 @@ export function checkReplica(db: Database.Database, opts: CheckOptions = {}): Ch
 
   report.ok = report.errors === 0;
   return report;
+}
+
+/** True when the identity plan would refuse the carrier's attestation_header (the router's own rule, via planIdentity). */
+function attestationHeaderProblem(row: CarrierRow): boolean {
+  const plan = planIdentity({
+    carrier: { identityMode: 'header', attestationHeader: row.attestationHeader },
+    level: 'A',
+    callerIdDigits: '12125550100',
+    tenantOwnsCallerId: true,
+    defaults: { mode: 'header', header: 'P-Attestation-Indicator' },
+    verifyOwnership: false,
+  });
+  return plan.problems.some((p) => p.field === 'attestation_header');
 }
 
 /** Why a stored value is unsafe text, or null. Integers and NULL are fine; REAL in a text column is odd but harmless. */

@@ -71,6 +71,10 @@ t.test('one row per finding', async (t) => {
     ['route to an inbound carrier', { ...CLEAN, carriers: [...CLEAN.carriers!, { id: 'x', name: 'gwx', direction: 'inbound' }], routes: [{ id: 'r9', prefix: '1', carrierId: 'x' }] }, 'error outbound_routes r9 carrier_id carrier_not_outbound'],
     ['control characters in a name', { ...CLEAN, leadLists: [{ id: 'list1', callerId: '+12125550100', name: 'a\r\nb' }] }, 'error lead_lists list1 name unsafe_text'],
     ['invalid UTF-8 (decoded U+FFFD)', { ...CLEAN, campaigns: [{ id: 'c9', name: 'x\ufffd' }] }, 'error campaigns c9 name unsafe_text'],
+    ['attestation header unusable', { ...CLEAN, carriers: [...CLEAN.carriers!, { id: 'x', name: 'gwx', attestationHeader: 'X-A,sip_h_Evil=1' }] }, 'error carriers x attestation_header attestation_header_invalid'],
+    ['attestation header reserved', { ...CLEAN, carriers: [...CLEAN.carriers!, { id: 'x', name: 'gwx', attestationHeader: 'From' }] }, 'error carriers x attestation_header attestation_header_invalid'],
+    ['campaign name unusable as caller-ID name', { ...CLEAN, campaigns: [{ id: 'c9', name: 'Spring|{x}' }] }, 'warning campaigns c9 name caller_id_name_unusable'],
+    ['lead list name unusable as caller-ID name', { ...CLEAN, leadLists: [{ id: 'list1', callerId: '+12125550100', name: 'unload mod_event_socket' }] }, 'warning lead_lists list1 name caller_id_name_unusable'],
     ['oversized ID', { ...CLEAN, leads: [{ id: 'l'.repeat(10_000), primaryPhone: '+14155550123' }] }, `error leads ${'l'.repeat(10_000)} id unsafe_text`],
   ];
   for (const [name, spec, want] of rows) {
