@@ -12,7 +12,7 @@ import { carrierRejectReason, type UsableCarrier } from './eligibility.js';
 import { dialString, isDialNumber } from './dial-values.js';
 import { readForcedCarrier } from './forced-carrier.js';
 import { dialedNumber, type NumberRules } from './number-rules.js';
-import { formatCallerId, toE164Digits, UNCACHED_NUMBERS, type NumberCache } from './numbers.js';
+import { formatCallerId, UNCACHED_NUMBERS, type NumberCache } from './numbers.js';
 import type { RouteIndex } from './route-index.js';
 import type { Config } from '../config/schema.js';
 import type { CallInput, CallRecords, Candidate, Decision, ForcedCarrierResult } from './types.js';
@@ -23,7 +23,7 @@ export interface DecideOptions {
   maxAttempts: number;
   /** When the forced carrier is used, let route candidates follow it (config `routing.forced_failover_to_routes`). */
   forcedFailoverToRoutes: boolean;
-  /** Caller-ID parse memo; speeds decisions up without changing them. Default: no cache. */
+  /** Number parsing (caller-ID memo, compiled patterns); speeds decisions up without changing them. Default: none. */
   numbers?: NumberCache | undefined;
   /**
    * Also list the tenant's routes that can never match (bad row, invalid or unsafe regex) in `skipped`, after
@@ -70,10 +70,10 @@ export function decide(input: CallInput, records: CallRecords, index: RouteIndex
     return failed(decision, 'tenant_mismatch');
   }
 
-  const destination = toE164Digits(lead.primaryPhone);
+  const numbers = options.numbers ?? UNCACHED_NUMBERS;
+  const destination = numbers.destination(lead.primaryPhone);
   if (destination === null) return failed(decision, 'invalid_destination');
   decision.destination = destination;
-  const numbers = options.numbers ?? UNCACHED_NUMBERS;
   const callerId = numbers.e164(leadList.callerId);
   if (callerId === null) return failed(decision, 'invalid_caller_id');
   decision.callerId = callerId;

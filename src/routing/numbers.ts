@@ -9,6 +9,7 @@
  * E.164 digits already (the replica commonly stores `14155550123`).
  */
 import parsePhoneNumberFromString, { PhoneNumber, type E164Number } from 'libphonenumber-js';
+import { createE164Validator, type E164Validator } from './e164-validator.js';
 import type { CallerIdFormat } from './types.js';
 
 /** E.164 allows at most 15 digits; anything longer in the raw value is refused before parsing. */
@@ -23,10 +24,20 @@ const FORMATTING_RE = /[ ().-]/g;
  * valid number for its country calling code. Never throws.
  */
 export function toE164Digits(raw: string | null | undefined): string | null {
+  const digits = writtenDigits(raw);
+  return digits === null ? null : libraryValidDigits(digits);
+}
+
+/** The digits of `raw` when it is in the accepted written form (not yet checked as a number), else null. */
+function writtenDigits(raw: string | null | undefined): string | null {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_RAW_LENGTH) return null;
   if (!WRITTEN_FORM_RE.test(raw)) return null;
   const digits = raw.replace(FORMATTING_RE, '').replace(/^\+/, '');
   if (digits.length === 0 || digits.length > MAX_E164_DIGITS || digits.charCodeAt(0) === 48 /* '0' */) return null;
+  return digits;
+}
+
+function libraryValidDigits(digits: string): string | null {
   // Constructing from E.164 skips libphonenumber's text parsing (half the cost of parsePhoneNumberFromString,
   // and this runs on every call). It throws on an unknown calling code or a too-short number.
   let parsed: PhoneNumber;
@@ -67,12 +78,23 @@ export function parseCallerIdFormat(raw: string | null): CallerIdFormat | undefi
  * creates it (one per process or per replica generation); never module-level.
  */
 export interface NumberCache {
+  /** {@link toE164Digits}, memoized (caller IDs: few distinct values). */
   e164(raw: string | null): string | null;
+  /** {@link toE164Digits} for values seldom seen twice (destinations): validated, not memoized. */
+  destination(raw: string | null): string | null;
   national(digits: string): string | null;
 }
 
-/** A {@link NumberCache} holding at most `maxEntries` keys per kind (cleared wholesale when full). */
+/**
+ * A {@link NumberCache} holding at most `maxEntries` keys per kind (cleared wholesale when full). It validates
+ * with an {@link E164Validator} (libphonenumber's checks with compiled patterns, same results, ~5x faster).
+ */
 export function createNumberCache(maxEntries = 10_000): NumberCache {
+  const validator = createE164Validator();
+  const validate = (raw: string | null): string | null => {
+    const digits = writtenDigits(raw);
+    return digits === null ? null : validator.validDigits(digits);
+  };
   const e164 = new Map<string, string | null>();
   const national = new Map<string, string | null>();
   const memo = (map: Map<string, string | null>, key: string, compute: (k: string) => string | null) => {
@@ -87,13 +109,18 @@ export function createNumberCache(maxEntries = 10_000): NumberCache {
     return value;
   };
   return {
-    e164: (raw) => (raw === null ? null : memo(e164, raw, toE164Digits)),
+    e164: (raw) => (raw === null ? null : memo(e164, raw, validate)),
+    destination: validate,
     national: (digits) => memo(national, digits, toNationalDigits),
   };
 }
 
 /** Uncached parsing, for callers that validate each value once (index build, replica check). */
-export const UNCACHED_NUMBERS: NumberCache = Object.freeze({ e164: toE164Digits, national: toNationalDigits });
+export const UNCACHED_NUMBERS: NumberCache = Object.freeze({
+  e164: toE164Digits,
+  destination: toE164Digits,
+  national: toNationalDigits,
+});
 
 /**
  * `digits` (valid E.164, no `+`) as presented in `format`; null when the national form does not exist.

@@ -306,4 +306,8 @@ t.test('a number cache changes nothing', async (t) => {
     const spec = { carriers, routes, records: { leadList: { callerId: cli } } };
     t.same(run({ ...spec, options: { numbers } }), run(spec), cli);
   }
+  for (const phone of ['+1 (415) 555-0123', '+44 20 7123 4567', '+4402071234567', '1415555012', '+80012345678', 'x', null]) {
+    const spec = { carriers, routes, records: { lead: { primaryPhone: phone } } };
+    t.same(run({ ...spec, options: { numbers } }), run(spec), `destination ${String(phone)}`);
+  }
 });
