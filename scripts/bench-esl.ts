@@ -1,0 +1,301 @@
+/**
+ * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]`
+ * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process, log level `warn` by default so
+ * the per-call `info` summary line is not written) over loopback TCP with a lean fake-FreeSWITCH peer
+ * (scripts/bench/load-peer.ts: the fake's protocol and captured connect reply, JSON events carrying the whole
+ * channel, ~3.4 KB each), then runs the SAME load against the bare responder (test/fake-freeswitch/bare-responder.ts:
+ * connect → fixed bridge, no routing, no logging) in its own process. On a 2-core machine the process under test
+ * is pinned to CPU 0 and this load generator to CPU 1 (taskset; skipped when absent).
+ *
+ * Replica: one tenant, three carriers, prefix routes, one campaign (attestation A), 20,000 leads; call i uses
+ * lead i mod 20,000. Source addresses rotate over 127.0.0.1–8 so TIME_WAIT does not exhaust ports.
+ *
+ * Measured per target:
+ *   - saturation: closed loop, `--concurrency` (200) calls in flight, each answered and hung up at once by the
+ *     callee; new calls/s = calls that ended (bridged + exit) per second over `--seconds` (10) after 2 s warm-up;
+ *   - setup latency at 500 and 1,000 calls/s (open loop, 1 ms scheduler): peer TCP connect() → bridge command
+ *     parsed by the peer. Includes TCP connect, the connect reply, linger/filter/event round trips, the replica
+ *     lookup and decision, the multiset and the bridge, on both sides of loopback (the bare responder's figure is
+ *     the floor of the same path);
+ *   - memory: `--sessions` (10,000) calls bridged and held; (RSS held − RSS before) / sessions.
+ * Targets (issue 3): >= 2,000 calls/s; p99 <= 5 ms at 1,000 calls/s; <= 32 KB per held session; daemon/bare
+ * saturation ratio >= 0.8. Prints a table with PASS/FAIL (exit 1 on a FAIL) and writes bench-results/esl.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openReplicaWriter } from '../src/replica/writer.js';
+import { REPO_ROOT, startDaemon, type DaemonProcess } from '../test/support/daemon-process.js';
+import { buildPeerTemplates, LoadPeer } from './bench/load-peer.js';
+import { closedLoop, holdCalls, openLoop, type CallFactory, type ClosedLoopResult, type OpenLoopResult } from './bench/load-runs.js';
+import { cpuSeconds, listenDrops, openFilesLimit, pin, raiseOpenFiles, rssBytes } from './bench/proc-stats.js';
+
+const TARGET_RATE = 2000;
+const TARGET_P99_MS = 5;
+const TARGET_BYTES_PER_SESSION = 32 * 1024;
+const TARGET_RATIO = 0.8;
+const LEADS = 20_000;
+const RATES = [500, 1000] as const;
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const quick = process.argv.includes('--quick');
+const seconds = Number(argValue('--seconds') ?? (quick ? 2 : 10));
+const sessions = Number(argValue('--sessions') ?? (quick ? 1000 : 10_000));
+const concurrency = Number(argValue('--concurrency') ?? 200);
+const logLevel = argValue('--log-level') ?? 'warn';
+const cpuProfDir = argValue('--cpu-prof');
+const warmupS = quick ? 1 : 2;
+
+interface TargetResult {
+  saturation: ClosedLoopResult & { cpuPercent: number; generatorCpuPercent: number; listenOverflows: number };
+  fixed: (OpenLoopResult & { listenOverflows: number })[];
+  memory: { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
+}
+
+interface Target {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+  extra?: () => Promise<Record<string, unknown>>;
+}
+
+function buildBenchReplica(dir: string): string {
+  const path = join(dir, 'replica.db');
+  const w = openReplicaWriter(path);
+  w.transaction(() => {
+    for (const [id, name] of [['c-a', 'carrier_a'], ['c-b', 'carrier_b'], ['c-c', 'carrier_c']] as const) w.insertCarrier({ id, name });
+    w.insertRoute({ id: 'r1', tenantId: 't1', prefix: '1', carrierId: 'c-a', priority: 10 });
+    w.insertRoute({ id: 'r2', tenantId: 't1', prefix: '1', carrierId: 'c-b', priority: 20 });
+    w.insertRoute({ id: 'r3', tenantId: 't1', prefix: '1212', carrierId: 'c-c', priority: 5 });
+    w.insertCampaign({ id: 'camp1', tenantId: 't1', stirShakenAttestation: 'A' });
+    w.insertLeadList({ id: 'list1', tenantId: 't1', callerId: '+12125550100' });
+    for (let i = 0; i < LEADS; i++) {
+      const line = String(i % 10_000).padStart(4, '0');
+      const exchange = 200 + Math.floor(i / 10_000);
+      w.insertLead({ id: `lead${i}`, tenantId: 't1', leadListId: 'list1', primaryPhone: `+1${i % 2 ? '212' : '415'}${exchange}${line}` });
+    }
+  });
+  w.close();
+  return path;
+}
+
+const makeCall: CallFactory = (i) => ({
+  variables: { g2d_campaign_id: 'camp1', g2d_lead_id: `lead${i % LEADS}` },
+  localAddress: `127.0.0.${1 + (i % 8)}`,
+});
+
+async function measure(target: Target, label: string): Promise<TargetResult> {
+  const peer = new LoadPeer(target.port, buildPeerTemplates());
+  process.stderr.write(`[${label}] saturation: ${concurrency} in flight, ${warmupS} s warm-up + ${seconds} s\n`);
+  const cpu0 = cpuSeconds(target.pid);
+  const gen0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const drops0 = listenDrops().overflows;
+  const sat = await closedLoop(peer, makeCall, { concurrency, warmupS, seconds });
+  const wall = (performance.now() - wall0) / 1000;
+  const gen = process.cpuUsage(gen0);
+  const saturation = {
+    ...sat,
+    cpuPercent: (100 * (cpuSeconds(target.pid) - cpu0)) / wall,
+    generatorCpuPercent: (100 * (gen.user + gen.system)) / 1e6 / wall,
+    listenOverflows: listenDrops().overflows - drops0,
+  };
+  const fixed: TargetResult['fixed'] = [];
+  for (const rate of RATES) {
+    await sleep(500);
+    process.stderr.write(`[${label}] fixed rate ${rate}/s for ${seconds} s\n`);
+    const before = listenDrops().overflows;
+    const r = await openLoop(peer, makeCall, { rate, warmupS: 1, seconds });
+    fixed.push({ ...r, listenOverflows: listenDrops().overflows - before });
+  }
+  await sleep(1000);
+  const rssBefore = rssBytes(target.pid);
+  process.stderr.write(`[${label}] holding ${sessions} bridged sessions\n`);
+  const held = await holdCalls(peer, makeCall, { count: sessions, setupConcurrency: 200, timeoutMs: 60_000 + sessions * 5 });
+  await sleep(2000);
+  const rssHeld = rssBytes(target.pid);
+  const releasedOk = await held.release();
+  return {
+    saturation,
+    fixed,
+    memory: {
+      sessions, bridged: held.bridged, setupSeconds: held.setupSeconds, rssBefore, rssHeld,
+      bytesPerSession: (rssHeld - rssBefore) / Math.max(1, held.bridged), releasedOk,
+    },
+  };
+}
+
+function prepareProcess(pid: number, cpu: number): { pinned: boolean; nofile: number } {
+  const pinned = pin(pid, cpu);
+  const need = sessions + 4096;
+  if (openFilesLimit(pid).soft < need) raiseOpenFiles(pid, Math.max(65_536, need));
+  return { pinned, nofile: openFilesLimit(pid).soft };
+}
+
+async function startDaemonTarget(dir: string, replica: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
+  const daemon = await startDaemon({
+    dir,
+    replica,
+    // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
+    config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
+    nodeArgs: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
+  });
+  await setLogLevel(daemon, join(dir, 'config.json'), logLevel);
+  const env = prepareProcess(daemon.pid, 0);
+  return {
+    daemon,
+    env,
+    target: {
+      pid: daemon.pid,
+      port: daemon.eslPort,
+      stop: async () => {
+        daemon.kill('SIGTERM');
+        await daemon.exited;
+      },
+    },
+  };
+}
+
+/** Rewrites the daemon's config file with `level` and reloads it (SIGHUP); waits for the reload counter to move. */
+async function setLogLevel(daemon: DaemonProcess, configPath: string, level: string): Promise<void> {
+  const reloads = async (): Promise<number> => {
+    const { body } = await daemon.http('/metrics');
+    let n = 0;
+    for (const line of body.split('\n')) if (line.startsWith('callrouter_replica_reloads_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return n;
+  };
+  const before = await reloads();
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { log: { level: string } };
+  config.log.level = level;
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  daemon.kill('SIGHUP');
+  for (let i = 0; i < 100 && (await reloads()) === before; i++) await sleep(50);
+  if ((await reloads()) === before) throw new Error('the daemon did not reload its config (log level)');
+}
+
+async function startBareTarget(): Promise<{ target: Target; env: Record<string, unknown> }> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      text += chunk;
+      const nl = text.indexOf('\n');
+      if (nl !== -1) resolve((JSON.parse(text.slice(0, nl)) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`bare responder exited (${code})`)));
+  });
+  const env = prepareProcess(child.pid!, 0);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    env,
+    target: {
+      pid: child.pid!,
+      port,
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+      },
+    },
+  };
+}
+
+const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+async function main(): Promise<void> {
+  const generatorEnv = prepareProcess(process.pid, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-esl-'));
+  try {
+    const replica = buildBenchReplica(dir);
+    const started = new Date().toISOString();
+    const load0 = loadavg();
+
+    const d = await startDaemonTarget(dir, replica);
+    let daemon: TargetResult;
+    let daemonMetrics: Record<string, number | undefined>;
+    try {
+      daemon = await measure(d.target, 'daemon');
+      daemonMetrics = {
+        answered: await d.daemon.metric('callrouter_calls_total{outcome="answered"}'),
+        active_sessions_after: await d.daemon.metric('callrouter_active_sessions'),
+      };
+    } finally {
+      await d.target.stop();
+    }
+    const daemonWarnings = d.daemon.logs.filter((l) => l.level === 'warn' || l.level === 'error').length;
+
+    const b = await startBareTarget();
+    let bare: TargetResult;
+    try {
+      bare = await measure(b.target, 'bare');
+    } finally {
+      await b.target.stop();
+    }
+    const load1 = loadavg();
+
+    const ratio = daemon.saturation.callsPerSecond / bare.saturation.callsPerSecond;
+    const p99At1000 = daemon.fixed.find((f) => f.rate === 1000)?.p99 ?? NaN;
+    const checks = [
+      { name: 'new calls/s at saturation', value: fmt(daemon.saturation.callsPerSecond), target: `>= ${TARGET_RATE}`, ok: daemon.saturation.callsPerSecond >= TARGET_RATE },
+      { name: 'setup p99 at 1,000 calls/s (ms)', value: fmt(p99At1000, 2), target: `<= ${TARGET_P99_MS}`, ok: p99At1000 <= TARGET_P99_MS },
+      { name: `RSS per held session (${sessions}) (bytes)`, value: fmt(daemon.memory.bytesPerSession), target: `<= ${TARGET_BYTES_PER_SESSION}`, ok: daemon.memory.bytesPerSession <= TARGET_BYTES_PER_SESSION },
+      { name: 'saturation daemon / bare', value: fmt(ratio, 2), target: `>= ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO },
+    ];
+
+    const lines: string[] = [];
+    lines.push(`bench:esl  ${started}  node ${process.version}  seconds=${seconds} sessions=${sessions} concurrency=${concurrency} daemon log.level=${logLevel}`);
+    lines.push(`load average before ${load0.map((v) => v.toFixed(2)).join(' ')}, after ${load1.map((v) => v.toFixed(2)).join(' ')}`);
+    lines.push(`pinning: daemon/bare CPU 0 (${d.env['pinned'] ? 'yes' : 'no'}), generator CPU 1 (${generatorEnv.pinned ? 'yes' : 'no'}); nofile daemon ${d.env['nofile']}, generator ${generatorEnv.nofile}`);
+    lines.push('');
+    lines.push('                                   daemon        bare');
+    const row = (name: string, a: string, c: string): void => {
+      lines.push(`${name.padEnd(32)} ${a.padStart(9)}   ${c.padStart(9)}`);
+    };
+    row('saturation calls/s', fmt(daemon.saturation.callsPerSecond), fmt(bare.saturation.callsPerSecond));
+    row('  failed in window', String(daemon.saturation.failed), String(bare.saturation.failed));
+    row('  CPU % (process under test)', fmt(daemon.saturation.cpuPercent), fmt(bare.saturation.cpuPercent));
+    row('  listen-queue overflows (host)', String(daemon.saturation.listenOverflows), String(bare.saturation.listenOverflows));
+    row('  CPU % (generator)', fmt(daemon.saturation.generatorCpuPercent), fmt(bare.saturation.generatorCpuPercent));
+    for (let k = 0; k < RATES.length; k++) {
+      const a = daemon.fixed[k]!;
+      const c = bare.fixed[k]!;
+      row(`${a.rate}/s setup p50 ms`, fmt(a.p50, 2), fmt(c.p50, 2));
+      row(`${a.rate}/s setup p99 ms`, fmt(a.p99, 2), fmt(c.p99, 2));
+      row(`${a.rate}/s setup max ms`, fmt(a.max, 2), fmt(c.max, 2));
+      row(`${a.rate}/s failed / launched`, `${a.failed}/${a.launched}`, `${c.failed}/${c.launched}`);
+      row(`${a.rate}/s listen overflows (host)`, String(a.listenOverflows), String(c.listenOverflows));
+      row(`${a.rate}/s generator lag p99 ms`, fmt(a.lagP99, 2), fmt(c.lagP99, 2));
+    }
+    row('held sessions bridged', String(daemon.memory.bridged), String(bare.memory.bridged));
+    row('RSS before MB', fmt(daemon.memory.rssBefore / 2 ** 20, 1), fmt(bare.memory.rssBefore / 2 ** 20, 1));
+    row('RSS held MB', fmt(daemon.memory.rssHeld / 2 ** 20, 1), fmt(bare.memory.rssHeld / 2 ** 20, 1));
+    row('bytes per held session', fmt(daemon.memory.bytesPerSession), fmt(bare.memory.bytesPerSession));
+    row('released ok', String(daemon.memory.releasedOk), String(bare.memory.releasedOk));
+    lines.push('');
+    lines.push(`daemon: callrouter_calls_total{outcome="answered"} = ${daemonMetrics.answered}, active after = ${daemonMetrics.active_sessions_after}, warn/error log lines = ${daemonWarnings}`);
+    lines.push('');
+    for (const c of checks) lines.push(`${verdict(c.ok)}  ${c.name.padEnd(40)} ${c.value.padStart(9)}  (target ${c.target})`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true });
+    writeFileSync(
+      join(REPO_ROOT, 'bench-results', 'esl.json'),
+      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, ratio, checks }, null, 2)}\n`,
+    );
+    if (checks.some((c) => !c.ok)) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
