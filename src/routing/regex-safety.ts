@@ -8,6 +8,13 @@ import safeRegex from 'safe-regex2';
 
 /** Longer patterns are refused as unsafe: a routing regex for ≤15 digits has no reason to be long. */
 export const MAX_REGEX_LENGTH = 256;
+/**
+ * Most variable-width quantifiers (`? * + {n,} {n,m}`) in one pattern. Adjacent ones that can match the same
+ * digits backtrack polynomially — degree = their count: `\d*` ×6 then `2` took 12 ms on 15 digits, ×12 2.9 s —
+ * and safe-regex2 (star height only) passes them. Four keep the worst case well under a millisecond; real
+ * routing patterns use one or two (`^44\d{9,10}$`, `^\+?1?\d{10}$`).
+ */
+export const MAX_VARIABLE_QUANTIFIERS = 4;
 /** Printable ASCII only: control characters or non-ASCII in a pattern for digits means corrupt data. */
 const PRINTABLE_ASCII_RE = /^[\x20-\x7e]+$/;
 /** Backreferences (`\1`, `\k<name>`) and lookbehind: not needed to match digits, and expensive to evaluate. */
@@ -20,8 +27,9 @@ export type CompiledRegex =
 /**
  * Compiles a route pattern (no flags; `RegExp.test` semantics, so an unanchored pattern matches anywhere in
  * the digits). Refused as `regex_invalid` when empty, non-printable or not compilable; as `regex_unsafe` when
- * longer than {@link MAX_REGEX_LENGTH}, using backreferences or lookbehind, or judged capable of catastrophic
- * backtracking by safe-regex2 (star height > 1, e.g. `(\d+)+`). Never throws.
+ * longer than {@link MAX_REGEX_LENGTH}, using backreferences or lookbehind, repeating an alternation (see
+ * {@link hasQuantifiedAlternation}), or judged capable of catastrophic backtracking by safe-regex2 (star
+ * height > 1, e.g. `(\d+)+`). Never throws.
  */
 export function compileRouteRegex(pattern: string | null): CompiledRegex {
   if (pattern === null || pattern.length === 0) return { ok: false, reason: 'regex_invalid' };
@@ -33,7 +41,14 @@ export function compileRouteRegex(pattern: string | null): CompiledRegex {
   } catch {
     return { ok: false, reason: 'regex_invalid' };
   }
-  if (FORBIDDEN_CONSTRUCT_RE.test(pattern) || !safeRegex(regex)) return { ok: false, reason: 'regex_unsafe' };
+  if (
+    FORBIDDEN_CONSTRUCT_RE.test(pattern) ||
+    hasQuantifiedAlternation(pattern) ||
+    variableQuantifiers(pattern) > MAX_VARIABLE_QUANTIFIERS ||
+    !safeRegex(regex)
+  ) {
+    return { ok: false, reason: 'regex_unsafe' };
+  }
   return { ok: true, regex, literalPrefix: literalPrefix(pattern) };
 }
 
@@ -50,6 +65,64 @@ export function literalPrefix(pattern: string): string {
   const next = pattern[end];
   if (next === '?' || next === '*' || next === '+' || next === '{') end -= 1;
   return end > 1 ? pattern.slice(1, end) : '';
+}
+
+/**
+ * True when a group holding a top-level `|` is followed by `*`, `+` or `{`: `(1|1|1|1)+2` is star height 1, so
+ * safe-regex2 passes it, yet overlapping alternatives make backtracking k^n — four ways per digit took 11 s on
+ * a 15-digit subject. Only `?` may follow an alternation group (it tries the group at most once). Routing
+ * patterns never need a repeated alternation: `^(?:44|33)\d+$` repeats a class, not the group.
+ */
+export function hasQuantifiedAlternation(pattern: string): boolean {
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i += 1) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      i += 1;
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+    } else if (ch === '[') {
+      inClass = true;
+    } else if (ch === '(') {
+      groups.push(false);
+    } else if (ch === '|') {
+      if (groups.length > 0) groups[groups.length - 1] = true;
+    } else if (ch === ')') {
+      const alternation = groups.pop() ?? false;
+      const next = pattern[i + 1];
+      if (alternation && (next === '*' || next === '+' || next === '{')) return true;
+      // An alternation inside a group makes the enclosing group just as ambiguous when it repeats.
+      if (alternation && groups.length > 0) groups[groups.length - 1] = true;
+    }
+  }
+  return false;
+}
+
+/** Counts `?`, `*`, `+`, `{n,}` and `{n,m}` (m ≠ n) outside classes and escapes; lazy `?` and `(?` are not quantifiers. */
+export function variableQuantifiers(pattern: string): number {
+  let count = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i += 1) {
+    const ch = pattern[i];
+    const prev = pattern[i - 1];
+    if (ch === '\\') {
+      i += 1;
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+    } else if (ch === '[') {
+      inClass = true;
+    } else if (ch === '*' || ch === '+') {
+      count += 1;
+    } else if (ch === '?') {
+      // `(?:`, `(?<name>` open a group; `*?`, `+?`, `??`, `}?` make the previous quantifier lazy.
+      if (prev !== '(' && prev !== '*' && prev !== '+' && prev !== '?' && prev !== '}') count += 1;
+    } else if (ch === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
+      if (m !== null && m[2] !== undefined && m[3] !== m[1]) count += 1;
+    }
+  }
+  return count;
 }
 
 function isDigit(code: number): boolean {

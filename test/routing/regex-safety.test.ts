@@ -7,6 +7,12 @@ t.test('compile: one row per outcome', async (t) => {
     [null, 'regex_invalid'], ['', 'regex_invalid'], ['^(14', 'regex_invalid'], ['[', 'regex_invalid'], ['^1\n', 'regex_invalid'],
     ['^1\u00e9', 'regex_invalid'],
     ['^(1+)+$', 'regex_unsafe'], ['(\\d*)*', 'regex_unsafe'], ['^(1)\\1', 'regex_unsafe'], ['(?<n>1)\\k<n>', 'regex_unsafe'],
+    ['(1|1|1|1)+2', 'regex_unsafe'], ['^(1|11)+$', 'regex_unsafe'], ['^(?:\\d|\\d\\d)*$', 'regex_unsafe'],
+    ['^((1|2)3)+$', 'regex_unsafe'], ['^(1|2){15}$', 'regex_unsafe'], ['^(?:44|1)?\\d+$', 'ok'], ['^[1|2]+$', 'ok'],
+    ['^1\\|+', 'ok'], ['^\\d*\\d*\\d*\\d*\\d*2$', 'regex_unsafe'], ['\\d*\\d*\\d*\\d*2', 'ok'],
+    ['^1?1?1?1?1?1{5}$', 'regex_unsafe'], ['^\\+?1?\\d{10}$', 'ok'], ['^44\\d{9,10}$', 'ok'], ['^1\\d{10}$', 'ok'],
+    ['^\\d{1,2}\\d{1,2}\\d{1,2}\\d{1,2}\\d{1,2}$', 'regex_unsafe'], ['^\\d{2}\\d{2}\\d{2}\\d{2}\\d{2}\\d{2}$', 'ok'],
+    ['^1*?1*?1*?1*?2$', 'ok'],
     ['(?<=1)4', 'regex_unsafe'], ['(?<!1)4', 'regex_unsafe'], [`^${'1'.repeat(300)}`, 'regex_unsafe'],
   ];
   for (const [pattern, want] of rows) {
