@@ -21,7 +21,7 @@ const PRINTABLE_ASCII_RE = /^[\x20-\x7e]+$/;
 const FORBIDDEN_CONSTRUCT_RE = /\\[1-9]|\\k<|\(\?<[=!]/;
 
 export type CompiledRegex =
-  | { readonly ok: true; readonly regex: RegExp; readonly literalPrefix: string }
+  | { readonly ok: true; readonly regex: RegExp; readonly literalPrefix: string; readonly literalPrefixes: readonly string[] }
   | { readonly ok: false; readonly reason: 'regex_invalid' | 'regex_unsafe' };
 
 /**
@@ -49,7 +49,29 @@ export function compileRouteRegex(pattern: string | null): CompiledRegex {
   ) {
     return { ok: false, reason: 'regex_unsafe' };
   }
-  return { ok: true, regex, literalPrefix: literalPrefix(pattern) };
+  return { ok: true, regex, literalPrefix: literalPrefix(pattern), literalPrefixes: literalPrefixes(pattern) };
+}
+
+/** `^(` or `^(?:`, digit alternatives, `)`; group 2 is the character after the group. */
+const LEADING_DIGIT_ALTERNATION_RE = /^\^\((?:\?:)?([0-9]+(?:\|[0-9]+)*)\)(.?)/;
+
+/**
+ * Every match starts with one of these digit strings; `['']` when nothing is known. Extends
+ * {@link literalPrefix} to a leading group of digit alternatives (`^(?:33|49|176)\d{8}$` → 33, 49, 176), so
+ * such a regex is also tested only on numbers that can match it. The list is prefix-free (`^(?:1|15)` → 1):
+ * a number then starts with at most one of them, and the index finds the route at most once.
+ */
+export function literalPrefixes(pattern: string): readonly string[] {
+  const single = literalPrefix(pattern);
+  if (single !== '' || hasTopLevelAlternation(pattern)) return [single];
+  const m = LEADING_DIGIT_ALTERNATION_RE.exec(pattern);
+  const after = m?.[2];
+  if (m === null || m[1] === undefined || after === '?' || after === '*' || after === '+' || after === '{') return [''];
+  const kept: string[] = [];
+  for (const alt of [...new Set(m[1].split('|'))].sort((a, b) => a.length - b.length || (a < b ? -1 : 1))) {
+    if (!kept.some((k) => alt.startsWith(k))) kept.push(alt);
+  }
+  return kept;
 }
 
 /**

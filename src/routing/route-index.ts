@@ -5,8 +5,9 @@
  *
  * Per tenant, prefix routes live in a Map keyed by prefix digits; a ≤15-digit number has at most 15 prefixes,
  * so finding every matching prefix route costs at most one lookup per distinct prefix length. Regex routes are
- * compiled here once; an anchored regex with a literal digit prefix (`^44...`) is filed under that prefix and
- * tested only when the number starts with it; the remaining regexes are tested on every call of the tenant.
+ * compiled here once; an anchored regex with a literal digit prefix (`^44...`, or `^(?:33|49)...` under each) is
+ * filed under that prefix and tested only when the number starts with it; the remaining regexes are tested on
+ * every call of the tenant.
  */
 import type { RouteSkipReason } from '../errors.js';
 import { carrierRejectReason, profileCarrier, type CarrierProfile, type UsableCarrier } from './eligibility.js';
@@ -119,7 +120,7 @@ function indexTenant(
   carriers: ReadonlyMap<string, CarrierProfile>,
   numbers: ReadonlySet<string>,
 ): TenantRoutes {
-  type Prepared = { row: RouteRow; prefix: string; key: string; regex: RegExp | null };
+  type Prepared = { row: RouteRow; prefix: string; keys: readonly string[]; regex: RegExp | null };
   const prepared: Prepared[] = [];
   const unmatchable: { row: RouteRow; reason: RouteSkipReason }[] = [];
   for (const row of rows) {
@@ -129,12 +130,12 @@ function indexTenant(
       if (row.prefix === null || !PREFIX_RE.test(row.prefix)) unmatchable.push({ row, reason: 'route_invalid' });
       else {
         const prefix = row.prefix.startsWith('+') ? row.prefix.slice(1) : row.prefix;
-        prepared.push({ row, prefix, key: prefix, regex: null });
+        prepared.push({ row, prefix, keys: [prefix], regex: null });
       }
     } else if (row.matchType === 'regex') {
       const compiled = compileRouteRegex(row.regex);
       if (!compiled.ok) unmatchable.push({ row, reason: compiled.reason });
-      else prepared.push({ row, prefix: '', key: compiled.literalPrefix, regex: compiled.regex });
+      else prepared.push({ row, prefix: '', keys: compiled.literalPrefixes, regex: compiled.regex });
     } else {
       unmatchable.push({ row, reason: 'route_invalid' });
     }
@@ -155,10 +156,15 @@ function indexTenant(
       carrier: carrierReason === null && carrier?.ok === true ? carrier.carrier : null,
       carrierReason,
     });
-    if (p.key === '') unanchoredRegex.push(route);
-    else {
-      const list = byPrefix.get(p.key);
-      if (list === undefined) byPrefix.set(p.key, [route]);
+    // A regex with several literal prefixes is filed under each; they are prefix-free, so a number reaches
+    // it through at most one (see literalPrefixes).
+    for (const key of p.keys) {
+      if (key === '') {
+        unanchoredRegex.push(route);
+        break;
+      }
+      const list = byPrefix.get(key);
+      if (list === undefined) byPrefix.set(key, [route]);
       else list.push(route);
     }
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { compileRouteRegex, literalPrefix } from '../../src/routing/regex-safety.js';
+import { compileRouteRegex, literalPrefix, literalPrefixes } from '../../src/routing/regex-safety.js';
 
 t.test('compile: one row per outcome', async (t) => {
   const rows: [string | null, string][] = [
@@ -37,5 +37,29 @@ t.test('literal prefix never excludes a number the regex matches', async (t) => 
     const re = new RegExp(p);
     const prefix = literalPrefix(p);
     for (const n of numbers) if (re.test(n)) t.ok(n.startsWith(prefix), `${p} matches ${n}, prefix ${prefix}`);
+  }
+});
+
+t.test('literal prefixes: a leading group of digit alternatives files a regex under each', async (t) => {
+  const rows: [string, string[]][] = [
+    ['^1415[0-9]{7}$', ['1415']], ['^(?:33|49|176)[0-9]{8}$', ['33', '49', '176']], ['^(33|49)', ['33', '49']],
+    ['^(?:1|15|2)\\d', ['1', '2']], ['^(?:44|44)', ['44']], ['^(?:33|49)?1', ['']], ['^(?:33|49)*', ['']],
+    ['^(?:33|49)+', ['']], ['^(?:33|49){2}', ['']], ['^(?:33|4\\d)', ['']], ['^(?:33|)1', ['']], ['^(?:33|49)|^1', ['']],
+    ['(?:33|49)', ['']], ['^(?<cc>33|49)', ['']], ['^(?:33)', ['33']], ['^', ['']],
+  ];
+  for (const [pattern, want] of rows) t.same(literalPrefixes(pattern), want, pattern);
+});
+
+t.test('literal prefixes never exclude a number the regex matches, and a number starts with at most one', async (t) => {
+  const patterns = ['^(?:33|49|176)[0-9]{8}$', '^(1|15|2)\\d*', '^(?:44|441)\\d', '^(?:9)$', '^(33|49)5'];
+  const numbers = ['33123456789', '4912345678', '17612345678', '1', '15', '2', '441', '4415', '9', '335', '495', '33'];
+  for (const p of patterns) {
+    const re = new RegExp(p);
+    const prefixes = literalPrefixes(p);
+    for (const n of numbers) {
+      const hits = prefixes.filter((k) => n.startsWith(k)).length;
+      t.ok(hits <= 1, `${p}: ${n} starts with at most one of ${prefixes.join(',')}`);
+      if (re.test(n)) t.equal(hits, 1, `${p} matches ${n}`);
+    }
   }
 });

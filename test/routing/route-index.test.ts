@@ -40,3 +40,19 @@ t.test('the index is frozen', async (t) => {
   const index = buildRouteIndex({ carriers: [], routes: [], phoneNumbers: [] });
   t.ok(Object.isFrozen(index));
 });
+
+t.test('a regex with a leading group of digit alternatives is found once, only where it can match', async (t) => {
+  const index = buildRouteIndex({
+    carriers: [carrier({ id: 'c1' }), carrier({ id: 'c2' })],
+    routes: [
+      route({ id: 'alt', regex: '^(?:1|15|44)[0-9]+$', carrierId: 'c1', priority: 5 }),
+      route({ id: 'p1', prefix: '1', carrierId: 'c2', priority: 1 }),
+    ],
+    phoneNumbers: [],
+  });
+  const ids = (digits: string) => index.matchingRoutes('t1', digits).map((r) => r.row.id);
+  t.same(ids('14155550123'), ['p1', 'alt']);
+  t.same(ids('15005550006'), ['p1', 'alt'], '15 is covered by 1: still one hit');
+  t.same(ids('442071234567'), ['alt']);
+  t.same(ids('33123456789'), []);
+});
