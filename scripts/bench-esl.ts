@@ -53,9 +53,9 @@ const cpuProfDir = argValue('--cpu-prof');
 const warmupS = quick ? 1 : 2;
 
 interface TargetResult {
-  saturation: ClosedLoopResult & { cpuPercent: number; generatorCpuPercent: number; listenOverflows: number };
+  saturation: ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
   fixed: (OpenLoopResult & { listenOverflows: number })[];
-  memory: { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
+  memory: undefined | { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
 }
 
 interface Target {
@@ -90,7 +90,7 @@ const makeCall: CallFactory = (i) => ({
   localAddress: `127.0.0.${1 + (i % 8)}`,
 });
 
-async function measure(target: Target, label: string): Promise<TargetResult> {
+async function measure(target: Target, label: string, full = true): Promise<TargetResult> {
   const peer = new LoadPeer(target.port, buildPeerTemplates());
   process.stderr.write(`[${label}] saturation: ${concurrency} in flight, ${warmupS} s warm-up + ${seconds} s\n`);
   const cpu0 = cpuSeconds(target.pid);
@@ -103,10 +103,12 @@ async function measure(target: Target, label: string): Promise<TargetResult> {
   const saturation = {
     ...sat,
     cpuPercent: (100 * (cpuSeconds(target.pid) - cpu0)) / wall,
+    cpuUsPerCall: ((cpuSeconds(target.pid) - cpu0) * 1e6) / Math.max(1, sat.totalOk),
     generatorCpuPercent: (100 * (gen.user + gen.system)) / 1e6 / wall,
     listenOverflows: listenDrops().overflows - drops0,
   };
   const fixed: TargetResult['fixed'] = [];
+  if (!full) return { saturation, fixed, memory: undefined };
   for (const rate of RATES) {
     await sleep(500);
     process.stderr.write(`[${label}] fixed rate ${rate}/s for ${seconds} s\n`);
@@ -179,8 +181,9 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
   if ((await reloads()) === before) throw new Error('the daemon did not reload its config (log level)');
 }
 
-async function startBareTarget(): Promise<{ target: Target; env: Record<string, unknown> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20'], {
+async function startBareTarget(mode: 'lockstep' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
+  const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'lockstep' ? ['--lockstep'] : [])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -234,22 +237,32 @@ async function main(): Promise<void> {
     }
     const daemonWarnings = d.daemon.logs.filter((l) => l.level === 'warn' || l.level === 'error').length;
 
-    const b = await startBareTarget();
+    const b = await startBareTarget('lockstep');
     let bare: TargetResult;
     try {
-      bare = await measure(b.target, 'bare');
+      bare = await measure(b.target, 'bare lockstep');
     } finally {
       await b.target.stop();
+    }
+    const bp = await startBareTarget('pipelined');
+    let barePipelined: TargetResult;
+    try {
+      barePipelined = await measure(bp.target, 'bare pipelined', false);
+    } finally {
+      await bp.target.stop();
     }
     const load1 = loadavg();
 
     const ratio = daemon.saturation.callsPerSecond / bare.saturation.callsPerSecond;
+    const ratioPipelined = daemon.saturation.callsPerSecond / barePipelined.saturation.callsPerSecond;
+    const dm = daemon.memory!;
+    const bm = bare.memory!;
     const p99At1000 = daemon.fixed.find((f) => f.rate === 1000)?.p99 ?? NaN;
     const checks = [
       { name: 'new calls/s at saturation', value: fmt(daemon.saturation.callsPerSecond), target: `>= ${TARGET_RATE}`, ok: daemon.saturation.callsPerSecond >= TARGET_RATE },
       { name: 'setup p99 at 1,000 calls/s (ms)', value: fmt(p99At1000, 2), target: `<= ${TARGET_P99_MS}`, ok: p99At1000 <= TARGET_P99_MS },
-      { name: `RSS per held session (${sessions}) (bytes)`, value: fmt(daemon.memory.bytesPerSession), target: `<= ${TARGET_BYTES_PER_SESSION}`, ok: daemon.memory.bytesPerSession <= TARGET_BYTES_PER_SESSION },
-      { name: 'saturation daemon / bare', value: fmt(ratio, 2), target: `>= ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO },
+      { name: `RSS per held session (${sessions}) (bytes)`, value: fmt(dm.bytesPerSession), target: `<= ${TARGET_BYTES_PER_SESSION}`, ok: dm.bytesPerSession <= TARGET_BYTES_PER_SESSION },
+      { name: 'saturation daemon / bare (lockstep)', value: fmt(ratio, 2), target: `>= ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO },
     ];
 
     const lines: string[] = [];
@@ -257,15 +270,19 @@ async function main(): Promise<void> {
     lines.push(`load average before ${load0.map((v) => v.toFixed(2)).join(' ')}, after ${load1.map((v) => v.toFixed(2)).join(' ')}`);
     lines.push(`pinning: daemon/bare CPU 0 (${d.env['pinned'] ? 'yes' : 'no'}), generator CPU 1 (${generatorEnv.pinned ? 'yes' : 'no'}); nofile daemon ${d.env['nofile']}, generator ${generatorEnv.nofile}`);
     lines.push('');
-    lines.push('                                   daemon        bare');
-    const row = (name: string, a: string, c: string): void => {
-      lines.push(`${name.padEnd(32)} ${a.padStart(9)}   ${c.padStart(9)}`);
+    lines.push('                                      daemon  bare lockstep  bare pipelined');
+    const row = (name: string, a: string, c: string, e = ''): void => {
+      lines.push(`${name.padEnd(32)} ${a.padStart(11)}   ${c.padStart(11)}   ${e.padStart(11)}`);
     };
-    row('saturation calls/s', fmt(daemon.saturation.callsPerSecond), fmt(bare.saturation.callsPerSecond));
-    row('  failed in window', String(daemon.saturation.failed), String(bare.saturation.failed));
-    row('  CPU % (process under test)', fmt(daemon.saturation.cpuPercent), fmt(bare.saturation.cpuPercent));
-    row('  listen-queue overflows (host)', String(daemon.saturation.listenOverflows), String(bare.saturation.listenOverflows));
-    row('  CPU % (generator)', fmt(daemon.saturation.generatorCpuPercent), fmt(bare.saturation.generatorCpuPercent));
+    const sat = (f: (r: TargetResult['saturation']) => string): [string, string, string] =>
+      [f(daemon.saturation), f(bare.saturation), f(barePipelined.saturation)];
+    row('saturation calls/s', ...sat((r) => fmt(r.callsPerSecond)));
+    row('  failed in window', ...sat((r) => String(r.failed)));
+    row('  CPU % (process under test)', ...sat((r) => fmt(r.cpuPercent)));
+    row('  CPU µs per call', ...sat((r) => fmt(r.cpuUsPerCall)));
+    row('  listen-queue overflows (host)', ...sat((r) => String(r.listenOverflows)));
+    row('  CPU % (generator)', ...sat((r) => fmt(r.generatorCpuPercent)));
+    row('  daemon / this', '', fmt(ratio, 2), fmt(ratioPipelined, 2));
     for (let k = 0; k < RATES.length; k++) {
       const a = daemon.fixed[k]!;
       const c = bare.fixed[k]!;
@@ -276,11 +293,12 @@ async function main(): Promise<void> {
       row(`${a.rate}/s listen overflows (host)`, String(a.listenOverflows), String(c.listenOverflows));
       row(`${a.rate}/s generator lag p99 ms`, fmt(a.lagP99, 2), fmt(c.lagP99, 2));
     }
-    row('held sessions bridged', String(daemon.memory.bridged), String(bare.memory.bridged));
-    row('RSS before MB', fmt(daemon.memory.rssBefore / 2 ** 20, 1), fmt(bare.memory.rssBefore / 2 ** 20, 1));
-    row('RSS held MB', fmt(daemon.memory.rssHeld / 2 ** 20, 1), fmt(bare.memory.rssHeld / 2 ** 20, 1));
-    row('bytes per held session', fmt(daemon.memory.bytesPerSession), fmt(bare.memory.bytesPerSession));
-    row('released ok', String(daemon.memory.releasedOk), String(bare.memory.releasedOk));
+    row('held sessions bridged', String(dm.bridged), String(bm.bridged));
+    row('  setup time s', fmt(dm.setupSeconds, 1), fmt(bm.setupSeconds, 1));
+    row('RSS before MB', fmt(dm.rssBefore / 2 ** 20, 1), fmt(bm.rssBefore / 2 ** 20, 1));
+    row('RSS held MB', fmt(dm.rssHeld / 2 ** 20, 1), fmt(bm.rssHeld / 2 ** 20, 1));
+    row('bytes per held session', fmt(dm.bytesPerSession), fmt(bm.bytesPerSession));
+    row('released ok', String(dm.releasedOk), String(bm.releasedOk));
     lines.push('');
     lines.push(`daemon: callrouter_calls_total{outcome="answered"} = ${daemonMetrics.answered}, active after = ${daemonMetrics.active_sessions_after}, warn/error log lines = ${daemonWarnings}`);
     lines.push('');
@@ -290,7 +308,7 @@ async function main(): Promise<void> {
     mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true });
     writeFileSync(
       join(REPO_ROOT, 'bench-results', 'esl.json'),
-      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, ratio, checks }, null, 2)}\n`,
+      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, barePipelined: { ...barePipelined, env: bp.env }, ratio, ratioPipelined, checks }, null, 2)}\n`,
     );
     if (checks.some((c) => !c.ok)) process.exitCode = 1;
   } finally {

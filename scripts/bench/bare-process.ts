@@ -5,7 +5,10 @@
 import { startBareResponder } from '../../test/fake-freeswitch/bare-responder.js';
 
 const lingerArg = process.argv.indexOf('--linger');
-const responder = await startBareResponder(lingerArg >= 0 ? { lingerSeconds: Number(process.argv[lingerArg + 1]) } : {});
+const responder = await startBareResponder({
+  ...(lingerArg >= 0 ? { lingerSeconds: Number(process.argv[lingerArg + 1]) } : {}),
+  mode: process.argv.includes('--lockstep') ? 'lockstep' : 'pipelined',
+});
 process.stdout.write(`${JSON.stringify({ port: responder.port })}\n`);
 process.on('SIGTERM', () => {
   void responder.close().then(() => process.exit(0));

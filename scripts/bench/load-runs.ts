@@ -13,6 +13,8 @@ export interface ClosedLoopResult {
   readonly completed: number;
   readonly failed: number;
   readonly seconds: number;
+  /** Every call that ended ok, warm-up and tail included (for CPU per call). */
+  readonly totalOk: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function closedLoop(peer: LoadPeer, make: CallFactory, opts: { conc
   let completed = 0;
   let failed = 0;
   let inflight = 0;
+  let totalOk = 0;
   return new Promise((resolve) => {
     const launch = (): void => {
       inflight++;
@@ -34,12 +37,13 @@ export async function closedLoop(peer: LoadPeer, make: CallFactory, opts: { conc
     };
     const onDone = (r: PeerCallResult): void => {
       inflight--;
+      if (r.ok) totalOk++;
       if (r.endedAt >= from && r.endedAt < to) {
         if (r.ok) completed++;
         else failed++;
       }
       if (performance.now() < to) launch();
-      else if (inflight === 0) resolve({ callsPerSecond: completed / opts.seconds, completed, failed, seconds: opts.seconds });
+      else if (inflight === 0) resolve({ callsPerSecond: completed / opts.seconds, completed, failed, seconds: opts.seconds, totalOk });
     };
     for (let k = 0; k < opts.concurrency; k++) launch();
   });

@@ -158,25 +158,30 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         pendingHangup = null;
         return;
       }
-      const channel = connected.channel;
-      if (!CHANNEL_UUID_RE.test(channel.uuid)) {
+      const uuid = connected.channel.uuid;
+      // Read the few variables needed now and let the connect reply's 100+ decoded headers go: a bridged call
+      // holds its session for minutes (memory per lingering session).
+      const input = readChannelInput(connected.channel.variables, config.esl.variables);
+      conn.releaseChannelData();
+      if (!CHANNEL_UUID_RE.test(uuid)) {
         // Never put it in a command; a plain `sendmsg` hangup still targets this socket's own channel.
         fail('invalid_channel_variable');
         return;
       }
-      s.callUuid = channel.uuid;
-      watch = new ChannelWatch(conn, channel.uuid, deps.now, timers);
+      s.callUuid = uuid;
+      watch = new ChannelWatch(conn, uuid, deps.now, timers);
+      // The watch follows every event as it arrives; the connection's look-back backlog would only hold memory.
+      conn.keepEventBacklog(0);
 
       for (const [name, args] of [
         ['linger', [String(config.esl.linger_seconds)]],
-        ['filter', ['Unique-ID', channel.uuid]],
+        ['filter', ['Unique-ID', uuid]],
         ['event', ['json', ...SESSION_EVENTS]],
       ] as const) {
         const r = await conn.command(name, args, cmdTimeout);
         if (!r.ok) return lost(`${name}: ${r.code}`);
       }
 
-      const input = readChannelInput(channel.variables, config.esl.variables);
       if (!input.ok) return fail(input.code);
       s.campaignId = input.value.campaignId;
       s.leadId = input.value.leadId;
@@ -384,7 +389,11 @@ function report(deps: CallHandlerDeps, s: Summary, startedAt: number): void {
     const outcome = s.outcome ?? 'error';
     deps.metrics.callOutcome(outcome);
     if (s.code !== null) deps.metrics.callError(s.code);
-    const log = callLogger(deps.logger, {
+    const root = deps.logger;
+    const info = root.isLevelEnabled('info');
+    // The per-call child logger and the summary object are built only when a line will be written.
+    if (!info && !(s.warnings.length > 0 && root.isLevelEnabled('warn')) && !(s.error !== undefined && root.isLevelEnabled('error'))) return;
+    const log = callLogger(root, {
       callUuid: s.callUuid ?? undefined,
       campaignId: s.campaignId ?? undefined,
       leadId: s.leadId ?? undefined,
@@ -392,6 +401,7 @@ function report(deps: CallHandlerDeps, s: Summary, startedAt: number): void {
     });
     for (const w of s.warnings) log.warn(w.fields, w.msg);
     if (s.error !== undefined) log.error({ err: s.error }, 'unexpected exception while handling the call');
+    if (!info) return;
     log.info(
       {
         outcome,

@@ -106,10 +106,17 @@ export function decodeHeaders(raw: ReadonlyMap<string, string>): Map<string, str
  * (`Unique-ID` or `Channel-Unique-ID` absent or empty) — a protocol error for the caller.
  */
 export function parseChannelData(raw: ReadonlyMap<string, string>): ChannelData | undefined {
-  const headers = decodeHeaders(raw);
+  // One pass: decode every header and collect the variables (the reply has 100+ lines).
+  const headers = new Map<string, string>();
+  const variables = new Map<string, string>();
+  for (const [name, value] of raw) {
+    const decoded = decodeEslValue(value);
+    headers.set(name, decoded);
+    if (name.startsWith('variable_')) variables.set(name.slice(9), decoded);
+  }
   const uuid = headers.get('Unique-ID') || headers.get('Channel-Unique-ID') || '';
   if (uuid === '') return undefined;
-  return { uuid, variables: variablesOf(headers), headers };
+  return { uuid, variables, headers };
 }
 
 /** The `variable_*` headers of a decoded header map, keyed without the prefix. */
@@ -122,11 +129,67 @@ export function variablesOf(headers: ReadonlyMap<string, string>): Map<string, s
 }
 
 /**
+ * The headers of a JSON event as a read-only map over the parsed object — no copy: a real event carries the whole
+ * channel (100+ headers) and most events are read for two or three of them. Strings are kept, numbers and
+ * booleans stringified, anything else absent.
+ */
+class JsonEventHeaders implements ReadonlyMap<string, string> {
+  readonly #o: Record<string, unknown>;
+  #size = -1;
+
+  constructor(o: Record<string, unknown>) {
+    this.#o = o;
+  }
+
+  get(name: string): string | undefined {
+    if (!Object.hasOwn(this.#o, name)) return undefined;
+    const v = this.#o[name];
+    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  get size(): number {
+    if (this.#size < 0) {
+      let n = 0;
+      for (const name in this.#o) if (this.get(name) !== undefined) n++;
+      this.#size = n;
+    }
+    return this.#size;
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const name of Object.keys(this.#o)) {
+      const v = this.get(name);
+      if (v !== undefined) yield [name, v];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+}
+
+/**
  * Parses a `text/event-json` body into a flat string map (JSON events are NOT URL-encoded). Strings are kept,
  * numbers and booleans stringified, anything else dropped. Undefined when the body is not a JSON object or has
- * no `Event-Name`.
+ * no `Event-Name`. The map is a read-only view over the parsed object (nothing copied).
  */
-export function parseJsonEventBody(body: Buffer): Map<string, string> | undefined {
+export function parseJsonEventBody(body: Buffer): ReadonlyMap<string, string> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -134,11 +197,7 @@ export function parseJsonEventBody(body: Buffer): Map<string, string> | undefine
     return undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-  const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (typeof value === 'number' || typeof value === 'boolean') headers.set(name, String(value));
-  }
+  const headers = new JsonEventHeaders(parsed as Record<string, unknown>);
   if (!headers.get('Event-Name')) return undefined;
   return headers;
 }
@@ -147,7 +206,7 @@ export function parseJsonEventBody(body: Buffer): Map<string, string> | undefine
  * Parses a `text/event-plain` body (URL-encoded `Name: value` lines, optionally followed by a blank line and
  * an event body, which is ignored). Undefined when it has no `Event-Name`.
  */
-export function parsePlainEventBody(body: Buffer): Map<string, string> | undefined {
+export function parsePlainEventBody(body: Buffer): ReadonlyMap<string, string> | undefined {
   const text = body.toString('utf8');
   const blank = text.indexOf('\n\n');
   const block = blank === -1 ? text : text.slice(0, blank);

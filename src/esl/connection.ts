@@ -126,6 +126,8 @@ interface NoticeWaiter {
   timer: unknown;
 }
 
+const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
+
 type ReplyOutcome = { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string };
 
 /** Wraps one accepted socket. Construct it, then call `connect()` first. */
@@ -134,7 +136,7 @@ export class OutboundConnection {
   readonly #timers: EslTimers;
   readonly #parser: FrameParser;
   readonly #opts: OutboundConnectionOptions;
-  readonly #backlogSize: number;
+  #backlogSize: number;
   readonly #newUuid: () => string;
   #connectSent = false;
   #channel: ChannelData | undefined;
@@ -201,6 +203,24 @@ export class OutboundConnection {
   /** Peer address as seen on the socket. */
   get remoteAddress(): string | undefined {
     return this.#socket.remoteAddress;
+  }
+
+  /**
+   * Sets how many recent events `waitForEvent` can look back at (0 = none) and trims the backlog now. A consumer
+   * that follows every event through `onEvent` calls `keepEventBacklog(0)`, so a long-lived session does not
+   * hold its last events (each carries the whole channel, ~5 KB) for nothing.
+   */
+  keepEventBacklog(size: number): void {
+    this.#backlogSize = Math.max(0, Math.floor(size));
+    if (this.#backlog.length > this.#backlogSize) this.#backlog = this.#backlog.slice(this.#backlog.length - this.#backlogSize);
+  }
+
+  /**
+   * Drops the connect reply's decoded headers and variables (100+ entries) once the consumer has read what it
+   * needs; `channel` keeps the uuid, with empty maps. Saves memory for every session that stays up for the call.
+   */
+  releaseChannelData(): void {
+    if (this.#channel) this.#channel = { uuid: this.#channel.uuid, variables: EMPTY_MAP, headers: EMPTY_MAP };
   }
 
   /** Sends `connect` (must be the first command) and returns the decoded channel. */
@@ -462,10 +482,12 @@ export class OutboundConnection {
     this.#pump();
   }
 
-  #onEvent(headers: Map<string, string>): void {
+  #onEvent(headers: ReadonlyMap<string, string>): void {
     const event: EslEvent = { name: headers.get('Event-Name')!, seq: ++this.#seq, headers };
-    this.#backlog.push(event);
-    if (this.#backlog.length > this.#backlogSize) this.#backlog.shift();
+    if (this.#backlogSize > 0) {
+      this.#backlog.push(event);
+      if (this.#backlog.length > this.#backlogSize) this.#backlog.shift();
+    }
     for (const waiter of [...this.#eventWaiters]) {
       if (event.seq > waiter.afterSeq && this.#test(waiter.predicate, event)) {
         this.#eventWaiters.delete(waiter);

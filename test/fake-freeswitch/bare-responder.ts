@@ -2,6 +2,13 @@
  * A bare daemon-side responder for benchmarks: accepts the fake FreeSWITCH's connections and drives each one
  * through connect → linger → event json → one fixed bridge → exit after CHANNEL_HANGUP_COMPLETE, with no routing,
  * no logging and no checks. Its cost is the floor the real daemon is compared against. No tap imports.
+ *
+ * Two exchanges:
+ * - `pipelined` (default): every command written at once on accept (FreeSWITCH reads them in order), replies
+ *   ignored: the fewest round trips possible.
+ * - `lockstep`: the daemon's exact exchange — connect, `linger N`, `filter Unique-ID <uuid>`, `event json <the
+ *   session's 7 events>`, `multiset`, `bridge`, then `exit` after CHANNEL_HANGUP_COMPLETE — one command in flight,
+ *   each written when the previous reply arrives; events recognised by substring, never decoded.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameParser } from '../../src/esl/frame-parser.js';
@@ -10,7 +17,11 @@ export interface BareResponderOptions {
   /** The bridge argument sent for every call (default `sofia/gateway/carrier_a/+15551234567`). */
   readonly dialString?: string;
   readonly lingerSeconds?: number;
+  readonly mode?: 'pipelined' | 'lockstep';
 }
+
+const LOCKSTEP_EVENTS =
+  'CHANNEL_EXECUTE_COMPLETE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE';
 
 export interface BareResponder {
   readonly port: number;
@@ -25,8 +36,10 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
   const linger = options.lingerSeconds ?? 5;
   const sockets = new Set<Socket>();
   let completed = 0;
+  const lockstep = options.mode === 'lockstep';
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
+    if (lockstep) return runLockstep(socket, dial, linger);
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let exited = false;
     socket.on('error', () => {});
@@ -52,6 +65,40 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
       }
     });
   });
+  const runLockstep = (socket: Socket, dialString: string, lingerSeconds: number): void => {
+    const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
+    let step = 0;
+    let uuid = '';
+    let exited = false;
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      completed++;
+    });
+    const sendmsg = (app: string, arg: string): string =>
+      `sendmsg\ncall-command: execute\nexecute-app-name: ${app}\nexecute-app-arg: ${arg}\n\n`;
+    socket.write('connect\n\n');
+    socket.on('data', (chunk: Buffer) => {
+      const result = parser.push(chunk);
+      if (!result.ok) return socket.destroy();
+      for (const frame of result.frames) {
+        const type = frame.headers.get('Content-Type');
+        if (type === 'command/reply') {
+          step++;
+          if (step === 1) {
+            uuid = frame.headers.get('Unique-ID') ?? '';
+            socket.write(`linger ${lingerSeconds}\n\n`);
+          } else if (step === 2) socket.write(`filter Unique-ID ${uuid}\n\n`);
+          else if (step === 3) socket.write(`event json ${LOCKSTEP_EVENTS}\n\n`);
+          else if (step === 4) socket.write(sendmsg('multiset', 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false'));
+          else if (step === 5) socket.write(sendmsg('bridge', dialString));
+        } else if (!exited && type === 'text/event-json' && frame.body?.includes('"Event-Name":"CHANNEL_HANGUP_COMPLETE"')) {
+          exited = true;
+          socket.write('exit\n\n');
+        }
+      }
+    });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
