@@ -106,6 +106,7 @@ t.test('grace expiry: the held call is cut, exit 1; FreeSWITCH keeps the bridged
   t.equal(live.record.closedBy, 'daemon', 'the session was destroyed');
   t.equal(live.record.hangupCause, undefined, 'the A-leg was not hung up: a bridged call outlives its socket (NOTES §9)');
   t.equal(fs.activeCalls, 1, 'the call is still up on the switch');
+  t.match(d.logs.find((l) => l.msg === 'call' && l['call_uuid'] === live.uuid), { outcome: 'answered', hangup_cause: null }, 'its summary line was flushed before exit');
 });
 
 t.test('a second SIGTERM during the drain exits 1 without waiting for the grace period', async (t) => {
