@@ -19,7 +19,16 @@ import { PEER_STEPS, runPeer, type CarrierBehaviour, type Injection, type PeerEn
 
 const SEED = seedFrom(process.env, 20250101);
 const TARGET_FRAMES = 10_000;
-const CONCURRENCY = 64;
+const CONCURRENCY = 128;
+/**
+ * Bounds: the daemon's stall (connect_timeout_ms) and command timeouts sit well below the peer's patience after
+ * going silent (SILENT_HOLD_MS), which sits below the deadline; each at least 2x apart so a loaded machine does
+ * not turn "the daemon cut it" into "the peer gave up". The attempt bound (ring + progress + 10 s = 12 s) is the
+ * longest legitimate wait (a bridge accepted, then nothing), hence the 15 s deadline.
+ */
+const ESL = { connect_timeout_ms: 800, command_timeout_ms: 1500 };
+const SILENT_HOLD_MS = 3000;
+const DEADLINE_MS = 15_000;
 /** Steps where the switch answers a command (an injection `instead` of the reply leaves the command unanswered). */
 const COMMAND_STEPS: ReadonlySet<PeerStep> = new Set<PeerStep>(['connect', 'linger', 'filter', 'event', 'multiset', 'bridge', 'hangup', 'exit']);
 
@@ -34,7 +43,7 @@ interface SessionPlan {
 t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, async (t) => {
   const dir = t.testdir();
   const replica = buildReplica(dir, hostileWorld());
-  const d = await startDaemon({ dir, replica, config: hostileConfig() });
+  const d = await startDaemon({ dir, replica, config: hostileConfig({ esl: ESL, routing: { ring_timeout_seconds: 1, progress_timeout_seconds: 1 } }) });
   t.teardown(() => d.stop());
 
   // Warm up (JIT, SQLite page cache, pools) before the baseline, so growth means retention, not first use.
@@ -86,10 +95,11 @@ t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, 
       sessions++;
       inFlight += p.kinds.length;
       const result = await runPeer(d.eslPort, {
-        uuid, variables: CALL_VARS, carriers: p.carriers, inject: p.injection, talkMs, silentHoldMs: 1500, deadlineMs: 8000,
+        uuid, variables: CALL_VARS, carriers: p.carriers, inject: p.injection, talkMs, silentHoldMs: SILENT_HOLD_MS, deadlineMs: DEADLINE_MS,
       });
       inFlight -= p.kinds.length;
       ends[result.end]++;
+      if (result.end === 'deadline') violations.push(`deadline: session ${uuid} at ${p.injection.at}/${p.injection.where}/${p.injection.then} [${p.kinds.join(',')}] commands ${result.commands.join(' | ')}`);
       if (!result.injected) continue;
       injectedFrames += p.kinds.length;
       injectedFramesAll += p.frames;
@@ -107,8 +117,9 @@ t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, 
         checkedStall++;
         if (result.end !== 'daemon_closed' && result.end !== 'exit') violations.push(`stalled frame not cut: ${tag}`);
       }
-      // Only noise, the switch carries on and answered the command: the call finishes normally.
-      if (p.kinds.every((k) => HARMLESS_KINDS.has(k)) && p.injection.then === 'continue') {
+      // Only noise, the switch carries on and answered the command: the call finishes normally. (Not byte by byte:
+      // a frame trickled over more than connect_timeout_ms is cut by design, and a loaded peer can be that slow.)
+      if (p.kinds.every((k) => HARMLESS_KINDS.has(k)) && p.injection.then === 'continue' && p.delivery !== 'byte_by_byte') {
         checkedHarmless++;
         const unanswered = p.injection.where === 'instead' && COMMAND_STEPS.has(p.injection.at) && p.injection.at !== 'exit';
         const want: PeerEnd = unanswered ? 'daemon_closed' : 'exit';
@@ -129,6 +140,7 @@ t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, 
   t.comment(`deliveries ${JSON.stringify(deliveries)}; steps ${JSON.stringify(steps)}`);
   t.comment(`daemon before: rss ${before.rssMb} MB, fds ${before.fds}; after: rss ${after.rssMb} MB, fds ${after.fds}; calls ${JSON.stringify(metricSamples(metrics, 'callrouter_calls_total'))}`);
 
+  for (const v of violations.slice(0, 20)) t.comment(`VIOLATION ${v}`);
   t.ok(injectedFrames >= TARGET_FRAMES, `at least ${TARGET_FRAMES} crafted frames injected (${injectedFrames})`);
   t.same([...FUZZ_KINDS].filter((k) => !kindsSeen.has(k)), [], 'every fuzz kind was injected');
   t.same(violations.slice(0, 20), [], `no session misjudged (${violations.length} violations)`);

@@ -106,7 +106,7 @@ export function fuzzFrame(rng: Rng, kind: FuzzKind, ctx: FuzzContext): FuzzFrame
       return one(b(`Content-Length: ${Buffer.byteLength(text)}\nContent-Type: text/event-json\n\n${text}`));
     }
     case 'json_no_event_name': {
-      const text = JSON.stringify({ 'Unique-ID': ctx.uuid, 'Event-Name': rng.pick([null, 7, '', { a: 1 }]) });
+      const text = JSON.stringify({ 'Unique-ID': ctx.uuid, 'Event-Name': rng.pick([null, '', { a: 1 }, ['CHANNEL_HANGUP']]) });
       return one(b(`Content-Length: ${Buffer.byteLength(text)}\nContent-Type: text/event-json\n\n${text}`));
     }
     case 'json_deep': {

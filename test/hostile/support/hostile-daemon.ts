@@ -36,8 +36,9 @@ export const HOSTILE_ESL = {
   linger_seconds: 1,
 } as const;
 
-export function hostileConfig(patch: { esl?: Record<string, unknown>; log?: Record<string, unknown> } = {}): Record<string, unknown> {
-  return { esl: { ...HOSTILE_ESL, ...patch.esl }, log: { level: 'info', ...patch.log } };
+/** Config for `startDaemon`: HOSTILE_ESL, info logs (the ready line is info), then `patch` merged per section. */
+export function hostileConfig(patch: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  return { ...patch, esl: { ...HOSTILE_ESL, ...patch['esl'] }, log: { level: 'info', ...patch['log'] } };
 }
 
 /** Polls `callrouter_active_sessions` until 0 (or `timeoutMs`); returns the last value seen. */
