@@ -215,7 +215,8 @@ function runMeasurements(path: string, leads: number, mmapMb: number): boolean {
   console.log(row('stat + versioned statement (proposed lookup)', versioned));
   console.log(row('store.lookup (stat, data_version, records)', lookup));
   console.log(row('DAEMON PATH: store.lookup + planCall', daemon));
-  console.log(`RSS ${fmt(rssMb)} MB`);
+  const mem = process.memoryUsage();
+  console.log(`RSS ${fmt(rssMb)} MB (V8 heap used ${fmt(mem.heapUsed / 2 ** 20)} MB of ${fmt(mem.heapTotal / 2 ** 20)} MB, external ${fmt(mem.external / 2 ** 20)} MB)`);
   const checks: [string, boolean, string][] = [
     [`decide: decisions/s >= ${TARGET_RATE}`, decideOnly.rate >= TARGET_RATE, fmt(decideOnly.rate, 0)],
     [`decide: p99 <= ${TARGET_P99_US} µs`, decideOnly.p99 <= TARGET_P99_US, `${fmt(decideOnly.p99)} µs`],

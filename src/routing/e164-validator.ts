@@ -3,7 +3,7 @@
  * `new RegExp` from the plan's pattern text on every test (`matchesEntirely`), and the US patterns alone are
  * ~1,000 characters, so validating a destination cost ~6 µs — most of a decision. This validator asks
  * libphonenumber the same questions in the same order with the same patterns; it only keeps the compiled
- * `RegExp`s. Results are identical by construction (test/routing/e164-validator.test.ts compares it with the
+ * `RegExp`s (and finds the calling code itself instead of building a `PhoneNumber`). Results are identical by construction (test/routing/e164-validator.test.ts compares it with the
  * library on every calling code); when the library's numbering-plan internals are not what this file reads
  * (a future version), it falls back to `isValid()` for that plan.
  *
@@ -15,6 +15,9 @@ import { Metadata, PhoneNumber, type E164Number } from 'libphonenumber-js';
 const TYPES = [
   'FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL',
 ] as const;
+
+/** libphonenumber-js's MAX_LENGTH_COUNTRY_CODE. */
+const MAX_CALLING_CODE_LENGTH = 3;
 
 /** The parts of libphonenumber-js's (untyped) numbering plan this file reads. */
 interface PlanInternals {
@@ -40,23 +43,46 @@ export interface E164Validator {
 /** A new validator with an empty plan cache. */
 export function createE164Validator(): E164Validator {
   const plans = new Map<string, CompiledPlan>();
+  const metadata = new Metadata() as unknown as { hasCallingCode?: unknown };
+  const hasCallingCode = typeof metadata.hasCallingCode === 'function'
+    ? (metadata.hasCallingCode as (cc: string) => unknown).bind(metadata)
+    : undefined;
+  const planFor = (callingCode: string): CompiledPlan => {
+    let plan = plans.get(callingCode);
+    if (plan === undefined && !plans.has(callingCode)) {
+      plan = compilePlan(callingCode);
+      plans.set(callingCode, plan);
+    }
+    return plan ?? null;
+  };
+  /** The library's own path: `new PhoneNumber('+' + digits)` then `isValid()`. */
+  const viaLibrary = (digits: string): string | null => {
+    let parsed: PhoneNumber;
+    try {
+      parsed = new PhoneNumber(`+${digits}` as E164Number);
+    } catch {
+      return null;
+    }
+    if (parsed.number !== `+${digits}`) return null;
+    const plan = planFor(parsed.country ?? parsed.countryCallingCode);
+    return (plan === null ? parsed.isValid() : plan(parsed.nationalNumber)) ? digits : null;
+  };
   return {
     validDigits(digits) {
-      let parsed: PhoneNumber;
-      try {
-        parsed = new PhoneNumber(`+${digits}` as E164Number);
-      } catch {
-        return null;
+      if (hasCallingCode === undefined) return viaLibrary(digits);
+      // What `new PhoneNumber('+' + digits)` does (extractCountryCallingCode): refuse a leading 0, take the
+      // shortest prefix of 1–3 digits that is a calling code, throw when no digits are left after it. The
+      // country stays undefined and `number` is '+' + digits, so validity is the calling code's plan's.
+      if (digits.length === 0 || digits.charCodeAt(0) === 48 /* '0' */) return null;
+      for (let length = 1; length <= MAX_CALLING_CODE_LENGTH && length <= digits.length; length += 1) {
+        const callingCode = digits.slice(0, length);
+        if (!hasCallingCode(callingCode)) continue;
+        if (length === digits.length) return null;
+        const plan = planFor(callingCode);
+        if (plan === null) return viaLibrary(digits);
+        return plan(digits.slice(length)) ? digits : null;
       }
-      if (parsed.number !== `+${digits}`) return null;
-      const key = parsed.country ?? parsed.countryCallingCode;
-      let plan = plans.get(key);
-      if (plan === undefined && !plans.has(key)) {
-        plan = compilePlan(key);
-        plans.set(key, plan);
-      }
-      const valid = plan === null || plan === undefined ? parsed.isValid() : plan(parsed.nationalNumber);
-      return valid ? digits : null;
+      return null;
     },
   };
 }

@@ -40,6 +40,9 @@ function sample(): string[] {
     out.add(`${d.slice(0, -1)}${digit()}`);
     out.add(`${d.slice(0, -2)}${digit()}${digit()}`);
   }
+  // Every 1–3 digit value (calling codes alone, and prefixes of none) and some 4-digit ones.
+  for (let n = 1; n < 1000; n++) out.add(String(n));
+  for (let n = 1000; n < 10_000; n += 7) out.add(String(n));
   // NANP: valid US/CA/Caribbean numbers are the common case on the call path.
   for (let k = 0; k < 3000; k++) out.add(`1${2 + Math.floor(r() * 8)}${digit()}${digit()}${2 + Math.floor(r() * 8)}${digit()}${digit()}${digit()}${digit()}${digit()}${digit()}`);
   return [...out];
