@@ -35,7 +35,10 @@ export interface EslServer {
   stopAccepting(): void;
   /** Sessions currently open. */
   activeCount(): number;
-  /** Stops accepting, then resolves once every open session has ended on its own (pair with a grace timer). */
+  /**
+   * Stops accepting, then resolves once every open session has ended on its own (pair with a grace timer) and
+   * every session handler has returned — also after `destroyAll()`, so cut calls still record their outcome.
+   */
   close(): Promise<void>;
   /** Destroys every open session now. */
   destroyAll(): void;
@@ -80,6 +83,8 @@ export function createEslServer(options: EslServerOptions): EslServer {
   const address = parseListenAddress(options.listen);
   const allowList = buildAllowList(options.allowFrom);
   const sessions = new Set<OutboundConnection>();
+  /** Handlers still running (a handler finishes its bookkeeping after its connection closed). */
+  const running = new Set<Promise<void>>();
   let accepting = true;
   let listening = false;
   let server: Server | undefined;
@@ -122,9 +127,11 @@ export function createEslServer(options: EslServerOptions): EslServer {
     } catch (err) {
       run = Promise.reject(err);
     }
-    run.catch(report).finally(() => {
+    const done = run.catch(report).finally(() => {
       if (!conn.isClosed) conn.destroy('session ended');
     });
+    running.add(done);
+    void done.then(() => running.delete(done));
   };
 
   const stopAccepting = (): void => {
@@ -165,6 +172,9 @@ export function createEslServer(options: EslServerOptions): EslServer {
     async close() {
       stopAccepting();
       await Promise.all([...sessions].map((c) => c.closed));
+      // The connection closes before its handler has logged and counted the call; a process that exits right
+      // after close() (SIGTERM, grace expiry) must not lose those.
+      await Promise.all([...running]);
     },
     destroyAll() {
       for (const conn of [...sessions]) conn.destroy('shutdown');
