@@ -116,6 +116,16 @@ async function measure(target: Target, label: string, full = true): Promise<Targ
     const r = await openLoop(peer, makeCall, { rate, warmupS: 1, seconds });
     fixed.push({ ...r, listenOverflows: listenDrops().overflows - before });
   }
+  return { saturation, fixed, memory: undefined };
+}
+
+/**
+ * On a FRESH process (so the load phases' heap growth does not blur the baseline): 1 s of turnover calls to warm
+ * it up, RSS, then `sessions` calls bridged and held, RSS again, then release.
+ */
+async function measureMemory(target: Target, label: string): Promise<NonNullable<TargetResult['memory']>> {
+  const peer = new LoadPeer(target.port, buildPeerTemplates());
+  await closedLoop(peer, makeCall, { concurrency: 50, warmupS: 0, seconds: 1 });
   await sleep(1000);
   const rssBefore = rssBytes(target.pid);
   process.stderr.write(`[${label}] holding ${sessions} bridged sessions\n`);
@@ -124,12 +134,8 @@ async function measure(target: Target, label: string, full = true): Promise<Targ
   const rssHeld = rssBytes(target.pid);
   const releasedOk = await held.release();
   return {
-    saturation,
-    fixed,
-    memory: {
-      sessions, bridged: held.bridged, setupSeconds: held.setupSeconds, rssBefore, rssHeld,
-      bytesPerSession: (rssHeld - rssBefore) / Math.max(1, held.bridged), releasedOk,
-    },
+    sessions, bridged: held.bridged, setupSeconds: held.setupSeconds, rssBefore, rssHeld,
+    bytesPerSession: (rssHeld - rssBefore) / Math.max(1, held.bridged), releasedOk,
   };
 }
 
@@ -236,6 +242,12 @@ async function main(): Promise<void> {
       await d.target.stop();
     }
     const daemonWarnings = d.daemon.logs.filter((l) => l.level === 'warn' || l.level === 'error').length;
+    const dMem = await startDaemonTarget(dir, replica);
+    try {
+      daemon.memory = await measureMemory(dMem.target, 'daemon');
+    } finally {
+      await dMem.target.stop();
+    }
 
     const b = await startBareTarget('lockstep');
     let bare: TargetResult;
@@ -243,6 +255,12 @@ async function main(): Promise<void> {
       bare = await measure(b.target, 'bare lockstep');
     } finally {
       await b.target.stop();
+    }
+    const bMem = await startBareTarget('lockstep');
+    try {
+      bare.memory = await measureMemory(bMem.target, 'bare lockstep');
+    } finally {
+      await bMem.target.stop();
     }
     const bp = await startBareTarget('pipelined');
     let barePipelined: TargetResult;

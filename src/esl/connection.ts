@@ -488,14 +488,22 @@ export class OutboundConnection {
       this.#backlog.push(event);
       if (this.#backlog.length > this.#backlogSize) this.#backlog.shift();
     }
-    for (const waiter of [...this.#eventWaiters]) {
+    // Set iteration tolerates deleting the current entry; nothing is added synchronously (waiters resolve later),
+    // so no copy per event. A listener that subscribes another one mid-event sees it called for this event too.
+    for (const waiter of this.#eventWaiters) {
       if (event.seq > waiter.afterSeq && this.#test(waiter.predicate, event)) {
         this.#eventWaiters.delete(waiter);
         this.#timers.clearTimeout(waiter.timer);
         waiter.resolve({ ok: true, event });
       }
     }
-    for (const listener of [...this.#eventListeners]) this.#call(() => listener(event));
+    for (const listener of this.#eventListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#report(err);
+      }
+    }
   }
 
   #onNotice(frame: EslFrame): void {

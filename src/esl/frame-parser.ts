@@ -43,6 +43,9 @@ const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY: readonly EslFrame[] = Object.freeze([]);
 const CONTENT_LENGTH_RE = /^[0-9]{1,10}$/;
+const SPACE = 0x20;
+/** A name with whitespace at either end (what `String.prototype.trim` would remove). */
+const WS_EDGE_RE = /^\s|\s$/;
 
 /** Incremental parser for one connection. Not reusable across connections. */
 export class FrameParser {
@@ -145,28 +148,30 @@ export class FrameParser {
     let command: string | undefined;
     let start = 0;
     let first = true;
+    // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call.
     while (start < text.length) {
       let nl = text.indexOf('\n', start);
       if (nl === -1) nl = text.length;
-      let line = text.slice(start, nl);
+      const lineStart = start;
+      let lineEnd = nl;
       start = nl + 1;
-      if (line.endsWith('\r')) line = line.replace(/\r+$/, '');
-      if (line === '') continue;
+      while (lineEnd > lineStart && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+      if (lineEnd === lineStart) continue;
       if (first && this.#commandLine) {
-        command = line;
+        command = text.slice(lineStart, lineEnd);
         first = false;
         continue;
       }
       first = false;
-      const colon = line.indexOf(':');
-      if (colon <= 0) {
+      const colon = text.indexOf(':', lineStart);
+      if (colon <= lineStart || colon >= lineEnd) {
         if (this.#commandLine) continue;
         return { ok: false, code: 'protocol_error', detail: 'header line without a name and colon' };
       }
-      const name = line.slice(0, colon).trim();
-      let value = line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      headers.set(name, value);
+      let name = text.slice(lineStart, colon);
+      if (WS_EDGE_RE.test(name)) name = name.trim();
+      const valueStart = colon + 1 < lineEnd && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+      headers.set(name, text.slice(valueStart, lineEnd));
     }
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
