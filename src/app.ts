@@ -55,12 +55,19 @@ export interface App {
   activeSessions(): number;
 }
 
+/**
+ * Faults that keep the daemon not-ready even while the last good data still answers lookups. A newer schema
+ * needs an operator (upgrade callrouter); without this, readiness flapped — a successful lookup marked the
+ * handle readable again until the next watch tick re-failed the load.
+ */
+const NOT_READY_WHILE_SERVING: ReadonlySet<string> = new Set(['replica_schema_newer']);
+
 /** Readiness of the replica: open, readable, and a route index to serve from. */
 function replicaProbe(store: ReplicaStore<RouteIndex>): () => ProbeResult {
   return () => {
     const s = store.status();
     const detail = { schema_version: s.schemaVersion, routes: s.routeCount, file_exists: s.fileExists };
-    if (!s.open || !s.readable || store.current() === undefined) {
+    if (!s.open || !s.readable || store.current() === undefined || NOT_READY_WHILE_SERVING.has(s.lastError?.code ?? '')) {
       return { ok: false, reason: s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'replica not open', detail };
     }
     return { ok: true, detail: s.lastError ? { ...detail, warning: s.lastError.code } : detail };
