@@ -35,7 +35,10 @@ export type CarrierBehaviour = 'answer' | 'busy' | 'unavailable' | 'silent';
 
 export interface Injection {
   readonly at: PeerStep;
-  /** Relative to the step's own reply (for `answered` / `lingering` / `connected`: before or after nothing). */
+  /**
+   * Relative to the step's own reply (for `answered` / `lingering` / `connected`: relative to what the switch does
+   * next on its own). `instead` also skips the step's state change (after `linger` instead, the peer does not linger).
+   */
   readonly where: 'before' | 'instead' | 'after';
   /** Written in order; with `spaced` each chunk goes out in its own event-loop turn (its own TCP segment). */
   readonly chunks: readonly Buffer[];
