@@ -40,7 +40,11 @@ t.test('start line, quiet info logs, SIGTERM drains a live call and exits 0', as
   writeFileSync(keyFile, pem, { mode: 0o600 });
   const d = await startDaemon({
     dir, replica: world(dir),
-    config: { shutdown: { grace_seconds: 30 }, identity: { signing: { key_file: keyFile, x5u: 'https://cert.example.org/sp.pem' } } },
+    config: {
+      shutdown: { grace_seconds: 30 }, identity: { signing: { key_file: keyFile, x5u: 'https://cert.example.org/sp.pem' } },
+      // The minutely stats line is periodic, not per call: keep it out of the per-call line count.
+      jobs: { stats_cron: '0 0 0 1 1 *' },
+    },
   });
   t.teardown(() => d.stop());
   const fs = fake(d);
@@ -59,7 +63,9 @@ t.test('start line, quiet info logs, SIGTERM drains a live call and exits 0', as
   const quick = [];
   for (let i = 0; i < 3; i++) quick.push(await fs.call({ variables: { g2d_campaign_id: 'camp1', g2d_lead_id: 'lead_uk' } }));
   for (const r of quick) await summaryOf(d, r.uuid);
-  t.same(d.logs.slice(startLines).map((l) => l.msg), ['call', 'call', 'call'], 'exactly one line per call');
+  // (A job's "tick missed" warning on a loaded machine is not call traffic.)
+  const callLines = d.logs.slice(startLines).filter((l) => l['component'] !== 'jobs');
+  t.same(callLines.map((l) => l.msg), ['call', 'call', 'call'], 'exactly one line per call');
   t.same(quick.map((r) => r.frames.length > 5), [true, true, true], 'while each call exchanged many frames');
 
   // A live call: answered and held.
