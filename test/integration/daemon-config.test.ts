@@ -98,5 +98,6 @@ t.test('SIGHUP: a good config applies, a bad one is rejected and the old one kee
   t.same(fourth.attemptedGateways, ['carrier_dead', 'carrier_a']);
   await d.waitForMetric('callrouter_calls_total{outcome="answered"}', 2);
   t.same(d.logs.slice(linesBefore).filter((l) => l.level === 'info' || l.level === 'debug'), [], 'log.level warn applied: no info summary line');
+  await d.waitForMetric('callrouter_active_sessions', 0);
   t.equal(d.child.exitCode, null, 'still running');
 });

@@ -87,6 +87,7 @@ t.test('missing replica at start: not ready (503 with a reason), ready once the 
   t.same(later.attemptedGateways, ['carrier_a']);
   t.match(await summaryOf(d, later.uuid), { outcome: 'answered' });
   await until(() => fs.activeCalls === 0, 'calls over');
+  await d.waitForMetric('callrouter_active_sessions', 0);
 });
 
 t.test('/metrics exposes every contract metric and the process/node defaults', async (t) => {
