@@ -13,12 +13,16 @@
  *   read as `immutable=1` (no locks, no shared memory, no files) — correct only while nobody writes: the
  *   store watches for a `-wal` appearing or the file changing and reopens (see store.ts).
  * - A read-only connection holds a SHARED lock on the file, so a writer that closes while callrouter is open
- *   cannot delete `-wal`/`-shm` (it needs an EXCLUSIVE lock): once `shared`, a handle stays usable.
+ *   cannot checkpoint or delete `-wal`/`-shm` (it needs an EXCLUSIVE lock): a `shared` handle stays usable.
+ *   But with no live writer holding the `-shm`, read-only connections take SQLite's "unreliable shm" path and
+ *   re-read pages on every transaction (~10x slower per lookup, measured). So when the directory is not
+ *   writable, the file is in WAL mode and the `-wal` holds no frames (absent or emptied by
+ *   `wal_checkpoint(TRUNCATE)`), the handle is `immutable` from the start.
  * - `immutable=1` is a URI parameter; better-sqlite3 is built with SQLITE_USE_URI=0 and enables URIs only
  *   when the environment has SQLITE_USE_URI=1 before its first connection (the systemd unit sets it).
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ReplicaError, type ReplicaErrorCode } from '../errors.js';
 import { REQUIRED_COLUMNS, SCHEMA_VERSION } from './schema.js';
@@ -54,8 +58,8 @@ export interface ReplicaDb {
 
 /**
  * Opens `path` read-only (never creating it or any file beside it) and validates `user_version` and the
- * required tables/columns. Reads `shared`; falls back to `immutable` only when the directory is not writable,
- * the file is in WAL mode and no `<path>-wal` exists (see the module comment).
+ * required tables/columns. Reads `immutable` when the directory is not writable, the file is in WAL mode and
+ * `<path>-wal` holds no frames (see the module comment); otherwise `shared`.
  *
  * @throws ReplicaError `replica_missing` (no file), `replica_schema_newer`, `replica_schema_invalid` (names
  * what is missing; also a truncated, empty file), `replica_corrupt`, `replica_busy`, `replica_open_failed`.
@@ -87,6 +91,17 @@ export function statIdentity(path: string): FileIdentity | undefined {
 }
 
 function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 'file'> {
+  // Shared reads in a read-only directory with a -shm no live writer holds go through SQLite's "unreliable
+  // shm" path, which re-reads pages on every transaction (measured ~10x slower per lookup). With no WAL frames
+  // the main file is complete, so immutable is both correct and fast there.
+  const immutableFirst = prefersImmutable(path);
+  if (immutableFirst) {
+    try {
+      return openAs(path, opts, 'immutable');
+    } catch (err) {
+      if (!uriDisabled(err, path)) throw toReplicaError(err, path, 'open');
+    }
+  }
   try {
     return openAs(path, opts, 'shared');
   } catch (err) {
@@ -100,20 +115,61 @@ function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 
       throw toReplicaError(err, path, 'open');
     }
   }
+  let cause: unknown;
   try {
-    return openAs(path, opts, 'immutable');
+    if (!immutableFirst) return openAs(path, opts, 'immutable');
   } catch (err) {
-    const code = sqliteCode(err);
-    if (code !== 'SQLITE_CANTOPEN' || !existsSync(path)) throw toReplicaError(err, path, 'open');
-    // With URIs off, SQLite looked for a file literally named "file:...?immutable=1".
-    throw new ReplicaError(
-      'replica_open_failed',
-      `replica ${path}: WAL replica without -wal/-shm in a directory callrouter cannot write; reading it immutable needs ` +
-        'SQLite URI filenames: set SQLITE_USE_URI=1 in callrouter\'s environment (the systemd unit does), or let the sync job use journal_mode=DELETE',
-      { path, sqliteCode: 'SQLITE_READONLY_DIRECTORY' },
-      { cause: err },
-    );
+    if (!uriDisabled(err, path)) throw toReplicaError(err, path, 'open');
+    cause = err;
   }
+  throw new ReplicaError(
+    'replica_open_failed',
+    `replica ${path}: WAL replica without -wal/-shm in a directory callrouter cannot write; reading it immutable needs ` +
+      'SQLite URI filenames: set SQLITE_USE_URI=1 in callrouter\'s environment (the systemd unit does), or let the sync job use journal_mode=DELETE',
+    { path, sqliteCode: 'SQLITE_READONLY_DIRECTORY' },
+    { cause },
+  );
+}
+
+/**
+ * Whether `path` should be read `immutable`: a WAL-mode file (header bytes 18-19 are 2) whose -wal holds no
+ * frames (absent, or emptied by `wal_checkpoint(TRUNCATE)`), in a directory callrouter cannot write.
+ */
+export function prefersImmutable(path: string): boolean {
+  return walIsEmpty(path) && !directoryWritable(path) && isWalFile(path);
+}
+
+/** `<path>-wal` holds no frames: it is absent or empty (a writer that has not committed, or a TRUNCATE checkpoint). */
+export function walIsEmpty(path: string): boolean {
+  const s = statSync(`${path}-wal`, { throwIfNoEntry: false });
+  return s === undefined || s.size === 0;
+}
+
+function directoryWritable(path: string): boolean {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isWalFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** With URIs off, SQLite looked for a file literally named "file:...?immutable=1" and found none. */
+function uriDisabled(err: unknown, path: string): boolean {
+  return sqliteCode(err) === 'SQLITE_CANTOPEN' && existsSync(path);
 }
 
 /** Opens and validates one connection; throws SQLite errors raw (the caller classifies them). */

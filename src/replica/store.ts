@@ -25,17 +25,18 @@
  *   routes reappear. An operator who really removed every route sends SIGHUP: `reopen()` accepts it.
  *   (A renamed-in file without routes is the same case: records come from the new file, the index stays.)
  * - Read-only directory (systemd `ReadOnlyPaths=`), WAL replica whose writer closed cleanly: the handle is
- *   `immutable` (see database.ts) and cannot see commits, so every lookup and refresh also checks for a
- *   `<path>-wal` file (a writer opened the file) and for a change in the file's size/mtime/inode (rewritten,
- *   checkpointed or replaced) and reopens — `shared` once the -wal exists. A shared handle keeps the -wal/-shm
- *   alive (a closing writer cannot delete them while we hold our lock); should a read still fail for want of
- *   them, the store reopens, immutable if no -wal is left.
+ *   `immutable` (see database.ts) and cannot see commits, so every lookup and refresh also checks for
+ *   frames in `<path>-wal` (a writer committed) and for a change in the file's size/mtime/inode (rewritten,
+ *   checkpointed or replaced) and reopens — `shared` while the -wal has frames. Refresh goes back to
+ *   immutable once a writer empties the -wal (`wal_checkpoint(TRUNCATE)`): shared reads without a live writer
+ *   are ~10x slower. A shared handle keeps the -wal/-shm alive (a closing writer cannot delete them while we
+ *   hold our lock); should a read still fail for want of them, the store reopens, immutable if none is left.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { ReplicaError, type CallErrorCode, type ReplicaErrorCode } from '../errors.js';
 import type { CallRecords, CarrierRow, PhoneNumberRow, RouteRow } from '../routing/types.js';
-import { needsWalFiles, openReplica, toReplicaError, type ReplicaDb, type ReplicaMode } from './database.js';
+import { needsWalFiles, openReplica, prefersImmutable, toReplicaError, walIsEmpty, type ReplicaDb, type ReplicaMode } from './database.js';
 import { createQueries, type ReplicaQueries } from './queries.js';
 import { SCHEMA_VERSION } from './schema.js';
 
@@ -123,13 +124,13 @@ interface Loaded {
 /** Creates a store; nothing is opened until `open()`. */
 export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): ReplicaStore<TIndex> {
   const { path, busyTimeoutMs, now } = opts;
-  const walPath = `${path}-wal`;
   let handle: ReplicaDb | undefined;
   let queries: ReplicaQueries | undefined;
   let serving: { index: TIndex; rows: ReplicaRows; fingerprint: string; routeCount: number } | undefined;
   let seenDataVersion = -1;
   let schemaVersion: number | null = null;
   let seenFile: string | undefined;
+  let triedImmutable = false;
   let failedReplacement: string | undefined;
   let newestUpdatedAt: string | null = null;
   let lastGoodAt: number | null = null;
@@ -232,6 +233,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     }
     handle?.close();
     handle = next;
+    if (next.mode === 'immutable') triedImmutable = false;
     schemaVersion = next.schemaVersion;
     queries = nextQueries;
     seenFile = st ? fileKey(st) : undefined;
@@ -259,9 +261,9 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     return handle === undefined || st.ino !== handle.file.ino || st.dev !== handle.file.dev;
   }
 
-  /** An immutable handle is stale once a writer opened the file (-wal exists) or the file changed under it. */
+  /** An immutable handle is stale once a writer committed (the -wal has frames) or the file changed under it. */
   function immutableStale(st: Stats): boolean {
-    return handle?.mode === 'immutable' && (fileKey(st) !== seenFile || existsSync(walPath));
+    return handle?.mode === 'immutable' && (fileKey(st) !== seenFile || !walIsEmpty(path));
   }
 
   /** One lookup through the current handle, reloading first when another connection committed. */
@@ -330,7 +332,16 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
         if (immutable) return switchTo(false);
         seenFile = key;
       }
-      if (immutable && existsSync(walPath)) return switchTo(false);
+      if (immutable && !walIsEmpty(path)) return switchTo(false);
+      // Back to the fast immutable read once a writer emptied the -wal (TRUNCATE checkpoint). Tried once per
+      // emptying, so without URI filenames (the reopen comes back shared) it does not reopen every tick.
+      if (!immutable && handle !== undefined) {
+        if (!prefersImmutable(path)) triedImmutable = false;
+        else if (!triedImmutable) {
+          triedImmutable = true;
+          return switchTo(false);
+        }
+      }
       try {
         const changed = queries?.dataVersion() !== seenDataVersion || lastError !== null;
         return changed ? reload() : good('unchanged');

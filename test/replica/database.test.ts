@@ -104,13 +104,17 @@ t.test('read-only directory', { skip: cannotDropWrite() ?? false }, async (t) =>
     t.match(openIn(path, childEnv({ SQLITE_USE_URI: undefined })), /^replica_open_failed .*without -wal\/-shm.*SQLITE_USE_URI=1/);
   });
 
-  t.test('WAL replica whose writer is open reads shared through the existing -wal/-shm', async (t) => {
+  t.test('WAL replica with frames in its -wal (a writer committed) reads shared through the existing files', async (t) => {
     const { path, files } = readOnlyDir(t, 'wal');
     chmodSync(join(path, '..'), 0o755);
     const w = openReplicaWriter(path);
     t.teardown(() => w.close());
     chmodSync(join(path, '..'), 0o555);
+    t.equal(openIn(path), `opened immutable ${SCHEMA_VERSION}`, 'a writer that has not committed leaves the -wal empty');
+    w.insertCarrier({ id: 'c9', name: 'gw9' });
     t.equal(openIn(path), `opened shared ${SCHEMA_VERSION}`);
+    w.db.pragma('wal_checkpoint(TRUNCATE)');
+    t.equal(openIn(path), `opened immutable ${SCHEMA_VERSION}`, 'a TRUNCATE checkpoint empties it again');
     t.same(files().sort(), ['replica.db', 'replica.db-shm', 'replica.db-wal']);
   });
 

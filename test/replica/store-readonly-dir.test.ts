@@ -84,12 +84,32 @@ t.test('a writer session that ends between two lookups (checkpointed, -wal remov
   t.match(await store.call('refresh'), { result: 'unchanged' });
 });
 
-t.test('refresh alone notices a writer that opened the file', { skip }, async (t) => {
+t.test('refresh alone notices a writer that committed', { skip }, async (t) => {
   const { store, writer } = setup(t);
   await store.call('open');
   writer().insertLead(lead2);
   t.match(await store.call('refresh'), { result: 'reopened', mode: 'shared' });
   t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, phone: '+12125550122' });
+});
+
+t.test('a writer that empties the -wal (TRUNCATE checkpoint) lets refresh go back to immutable', { skip }, async (t) => {
+  const { store, writer, path } = setup(t);
+  await store.call('open');
+  const w = writer();
+  t.match(await store.call('lookup', 'camp', 'lead'), { ok: true, mode: 'immutable' }, 'an open writer without commits changes nothing');
+  w.insertLead(lead2);
+  t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, phone: '+12125550122', mode: 'shared' });
+  w.db.pragma('wal_checkpoint(TRUNCATE)');
+  t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, mode: 'shared' }, 'lookups do not switch back (refresh does)');
+  t.match(await store.call('refresh'), { result: 'reopened', mode: 'immutable' });
+  t.match(await store.call('refresh'), { result: 'unchanged', mode: 'immutable' });
+  w.insertLead({ ...lead2, primaryPhone: '+12125550188' });
+  t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, phone: '+12125550188', mode: 'shared' });
+  w.db.pragma('wal_checkpoint(TRUNCATE)');
+  w.close();
+  t.ok(existsSync(`${path}-wal`), 'the shared handle kept the writer from deleting the files');
+  t.match(await store.call('refresh'), { result: 'reopened', mode: 'immutable' });
+  t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, phone: '+12125550188', mode: 'immutable' });
 });
 
 t.test('rename-over by a sync job, from immutable and from shared', { skip }, async (t) => {
@@ -108,7 +128,9 @@ t.test('rename-over by a sync job, from immutable and from shared', { skip }, as
   w.db.pragma('wal_checkpoint(TRUNCATE)');
   w.close();
   publish('+12125550177', 'next2.db');
-  t.match(await store.call('lookup', 'camp', 'lead'), { ok: true, phone: '+12125550177', mode: 'shared' });
+  // The old file's -wal/-shm stay (the store's lock kept the writer from deleting them), empty: immutable.
+  t.ok(existsSync(`${path}-wal`));
+  t.match(await store.call('lookup', 'camp', 'lead'), { ok: true, phone: '+12125550177', mode: 'immutable' });
   t.match(await store.call('lookup', 'camp', 'lead2'), { ok: true, phone: null }, 'nothing of the old file leaks in');
   t.match(await store.call('refresh'), { result: 'unchanged' });
 });
