@@ -257,6 +257,13 @@ export function createApp(initial: Config, deps: AppDeps): App {
         return next[a][b] !== config[a][b];
       });
       if (fixed.length > 0) log.warn({ keys: fixed }, 'SIGHUP: listener addresses change only on restart');
+      // The ESL server is built once with these; say so rather than silently keep the old allow list.
+      const serverKeys = (['allow_from', 'max_sessions', 'max_frame_bytes'] as const).filter(
+        (k) => JSON.stringify(next.esl[k]) !== JSON.stringify(config.esl[k]),
+      );
+      if (serverKeys.length > 0) {
+        log.warn({ keys: serverKeys.map((k) => `esl.${k}`) }, 'SIGHUP: esl listener settings change only on restart');
+      }
       try {
         keys = loadSigningKeys(next.identity, deps.readFile);
       } catch (err) {
