@@ -19,7 +19,7 @@
  * summary log line (info) and one `callrouter_calls_total` increment per call.
  */
 import type { Config } from '../config/schema.js';
-import type { EslEvent } from '../esl/channel-data.js';
+import { ownString, type EslEvent } from '../esl/channel-data.js';
 import { DEFAULT_TIMERS, type EslTimers, type OutboundConnection } from '../esl/connection.js';
 import type { CallErrorCode, CarrierRejectReason } from '../errors.js';
 import { identityForCandidate } from '../identity/candidate-identity.js';
@@ -152,17 +152,18 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
     };
 
     const run = async (): Promise<void> => {
-      const connected = await conn.connect(config.esl.connect_timeout_ms);
+      // Read the few variables needed and let the connect reply's 100+ decoded headers go (nothing in this frame
+      // keeps the channel): a bridged call holds its session for minutes (memory per lingering session).
+      const connected = await conn.connect(config.esl.connect_timeout_ms).then((c) =>
+        c.ok ? { ok: true as const, uuid: c.channel.uuid, input: readChannelInput(c.channel.variables, config.esl.variables) } : c,
+      );
+      conn.releaseChannelData();
       if (!connected.ok) {
         fail('esl_failure', `connect: ${connected.code}`);
         pendingHangup = null;
         return;
       }
-      const uuid = connected.channel.uuid;
-      // Read the few variables needed now and let the connect reply's 100+ decoded headers go: a bridged call
-      // holds its session for minutes (memory per lingering session).
-      const input = readChannelInput(connected.channel.variables, config.esl.variables);
-      conn.releaseChannelData();
+      const { uuid, input } = connected;
       if (!CHANNEL_UUID_RE.test(uuid)) {
         // Never put it in a command; a plain `sendmsg` hangup still targets this socket's own channel.
         fail('invalid_channel_variable');
@@ -372,7 +373,8 @@ export function readChannelInput(
   if (campaignId === '' || leadId === '') return { ok: false, code: 'missing_channel_variable' };
   if (!CHANNEL_VALUE_RE.test(campaignId) || !CHANNEL_VALUE_RE.test(leadId)) return { ok: false, code: 'invalid_channel_variable' };
   if (tenant !== '' && !CHANNEL_VALUE_RE.test(tenant)) return { ok: false, code: 'invalid_channel_variable' };
-  return { ok: true, value: { campaignId, leadId, claimedTenantId: tenant === '' ? undefined : tenant } };
+  // Own copies: these outlive the connect reply they were sliced from (see ownString).
+  return { ok: true, value: { campaignId: ownString(campaignId), leadId: ownString(leadId), claimedTenantId: tenant === '' ? undefined : ownString(tenant) } };
 }
 
 function safeNow(now: () => number): number {

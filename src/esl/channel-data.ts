@@ -24,6 +24,15 @@ export interface EslEvent {
 
 const UNDEF = '_undef_';
 
+/**
+ * A copy of `value` that does not share memory with the frame it was cut from. Header values are slices of the
+ * frame's text (V8 keeps the whole parent string alive for a slice of 13+ characters): a value kept for the
+ * life of a call — the channel uuid, the campaign and lead IDs — would otherwise pin the 4 KB connect reply.
+ */
+export function ownString(value: string): string {
+  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
+}
+
 /** Reads header `name` of an event, or undefined. */
 export function eventHeader(event: EslEvent, name: string): string | undefined {
   return event.headers.get(name);
@@ -114,7 +123,7 @@ export function parseChannelData(raw: ReadonlyMap<string, string>): ChannelData 
     headers.set(name, decoded);
     if (name.startsWith('variable_')) variables.set(name.slice(9), decoded);
   }
-  const uuid = headers.get('Unique-ID') || headers.get('Channel-Unique-ID') || '';
+  const uuid = ownString(headers.get('Unique-ID') || headers.get('Channel-Unique-ID') || '');
   if (uuid === '') return undefined;
   return { uuid, variables, headers };
 }
