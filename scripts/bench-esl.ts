@@ -1,11 +1,14 @@
 /**
  * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]`
- * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process, log level `warn` by default so
- * the per-call `info` summary line is not written) over loopback TCP with a lean fake-FreeSWITCH peer
- * (scripts/bench/load-peer.ts: the fake's protocol and captured connect reply, JSON events carrying the whole
- * channel, ~3.4 KB each), then runs the SAME load against the bare responder (test/fake-freeswitch/bare-responder.ts:
- * connect → fixed bridge, no routing, no logging) in its own process. On a 2-core machine the process under test
- * is pinned to CPU 0 and this load generator to CPU 1 (taskset; skipped when absent).
+ * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
+ * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
+ * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
+ * captured connect reply, JSON events carrying the whole channel, ~3.6 KB each), then runs the SAME load against
+ * the bare responder (test/fake-freeswitch/bare-responder.ts, its own process) in `lockstep` mode — the daemon's
+ * exact command exchange, one command in flight, no routing/replica/metrics/logging: the ratio's denominator —
+ * and, for saturation only, in `pipelined` mode (every command written at once, the fewest round trips). The
+ * process under test is pinned to CPU 0 and this load generator to CPU 1 (taskset; skipped when absent);
+ * RLIMIT_NOFILE is raised with prlimit when below sessions + 4096.
  *
  * Replica: one tenant, three carriers, prefix routes, one campaign (attestation A), 20,000 leads; call i uses
  * lead i mod 20,000. Source addresses rotate over 127.0.0.1–8 so TIME_WAIT does not exhaust ports.
@@ -13,11 +16,14 @@
  * Measured per target:
  *   - saturation: closed loop, `--concurrency` (200) calls in flight, each answered and hung up at once by the
  *     callee; new calls/s = calls that ended (bridged + exit) per second over `--seconds` (10) after 2 s warm-up;
- *   - setup latency at 500 and 1,000 calls/s (open loop, 1 ms scheduler): peer TCP connect() → bridge command
- *     parsed by the peer. Includes TCP connect, the connect reply, linger/filter/event round trips, the replica
- *     lookup and decision, the multiset and the bridge, on both sides of loopback (the bare responder's figure is
- *     the floor of the same path);
- *   - memory: `--sessions` (10,000) calls bridged and held; (RSS held − RSS before) / sessions.
+ *     CPU µs per call of the process under test (from /proc) — the figure least disturbed by a busy host;
+ *   - setup latency at 500 and 1,000 calls/s (open loop, 1 ms scheduler, 1 s warm-up): peer TCP connect() →
+ *     bridge command parsed by the peer. Includes TCP connect, the connect reply, linger/filter/event round trips,
+ *     the replica lookup and decision, the multiset and the bridge, on both sides of loopback (the bare
+ *     responder's figure is the floor of the same exchange). Calls not bridged within 15 s are dropped and
+ *     counted failed (a handshake ACK lost to a full accept queue — see "listen overflows");
+ *   - memory, on a FRESH process after 1 s of turnover calls: `--sessions` (10,000) calls bridged and held;
+ *     (RSS held − RSS before) / sessions.
  * Targets (issue 3): >= 2,000 calls/s; p99 <= 5 ms at 1,000 calls/s; <= 32 KB per held session; daemon/bare
  * saturation ratio >= 0.8. Prints a table with PASS/FAIL (exit 1 on a FAIL) and writes bench-results/esl.json.
  */
