@@ -72,11 +72,13 @@ own() {
   if [ "$MANAGE_USER" = 1 ]; then chown "root:$SVC_USER" "$1"; fi
 }
 
-# 2. Directories. The replica directory is group-writable so SQLite can create -wal/-shm (see the unit).
+# 2. Directories. The replica directory belongs to the sync job that writes it: callrouter only reads it (the
+#    unit mounts it ReadOnlyPaths) and never creates files there. Give the sync job's user write access, e.g.
+#    `chown <sync-user> /var/lib/callrouter`; the callrouter group keeps read and search access.
 mkdir -p "$OPT" "$ETC" "$ETC/keys" "$STATE" "$UNIT_DIR" "$DEFAULTS"
 own "$ETC" 0750
 own "$ETC/keys" 0750
-own "$STATE" 2770
+own "$STATE" 2750
 
 # 3. The build: replace dist/ as a whole so no stale module survives an upgrade.
 rm -rf "$OPT/dist.new"

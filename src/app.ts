@@ -66,7 +66,7 @@ const NOT_READY_WHILE_SERVING: ReadonlySet<string> = new Set(['replica_schema_ne
 function replicaProbe(store: ReplicaStore<RouteIndex>): () => ProbeResult {
   return () => {
     const s = store.status();
-    const detail = { schema_version: s.schemaVersion, routes: s.routeCount, file_exists: s.fileExists };
+    const detail = { schema_version: s.schemaVersion, routes: s.routeCount, file_exists: s.fileExists, mode: s.mode };
     if (!s.open || !s.readable || store.current() === undefined || NOT_READY_WHILE_SERVING.has(s.lastError?.code ?? '')) {
       return { ok: false, reason: s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'replica not open', detail };
     }

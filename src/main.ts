@@ -19,6 +19,10 @@ import type { Config } from './config/schema.js';
 import { CallrouterError, ConfigError } from './errors.js';
 import { createLogger, flushLogger, type Logger } from './observability/logger.js';
 
+// better-sqlite3 is built without URI filenames; the replica falls back to `file:…?immutable=1` when it sits in a
+// read-only directory with no -wal (systemd ReadOnlyPaths). SQLite reads this once, at its first connection.
+process.env['SQLITE_USE_URI'] ??= '1';
+
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
