@@ -23,6 +23,14 @@ import { createLogger, flushLogger, type Logger } from './observability/logger.j
 // read-only directory with no -wal (systemd ReadOnlyPaths). SQLite reads this once, at its first connection.
 process.env['SQLITE_USE_URI'] ??= '1';
 
+// `callrouter replica check | head`: a closed pipe is the reader's choice, not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
