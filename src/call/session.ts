@@ -256,6 +256,9 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         const prep = await conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
         if (!prep.ok) return lost(`multiset: ${prep.code}`);
         aLegPrepared = true;
+        // The caller can hang up during that round trip: a bridge sent now would never run, and counting it as
+        // an attempt would blame the carrier.
+        if (watch.aLegGone) break;
 
         s.identity ??= identityLogFields(identity.plan);
         const timing = watch.beginAttempt();
