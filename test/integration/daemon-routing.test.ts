@@ -186,6 +186,9 @@ t.test('routing scenarios through the built daemon', async (t) => {
     const { rec, summary, counters } = await scenario(d, place, VARS('camp_routes', 'lead1'), (h) =>
       onPush(h.record.commands, (c) => c.startsWith('event json'), () => setImmediate(() => h.hangup('ORIGINATOR_CANCEL'))));
     t.ok(rec.executes.every((e) => e.afterHangup), 'whatever was sent after the hangup never ran');
+    // The hangup reaches the daemon before the multiset reply (one socket, in order): no bridge follows it.
+    t.same(rec.executes.filter((e) => e.app === 'bridge'), [], 'no bridge sent once the hangup was known');
+    t.same(summary['attempts'], [], 'no phantom attempt');
     t.same(rec.attemptedGateways, []);
     t.equal(rec.hangupCause, 'ORIGINATOR_CANCEL');
     t.match(summary, { outcome: 'caller_hangup', code: null, caller_hangup: true });
