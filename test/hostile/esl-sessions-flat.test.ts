@@ -12,6 +12,7 @@ import { startDaemon } from '../support/daemon-process.js';
 import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, metricSamples, waitForIdle, type ProcessFigures } from './support/hostile-daemon.js';
 import { runMixedTraffic } from './support/mixed-traffic.js';
 import { createRng, seedFrom } from './support/prng.js';
+import { runPeer } from './support/scripted-peer.js';
 
 const SESSIONS = Number(process.env['HOSTILE_SESSIONS'] ?? 10_000);
 const SEED = seedFrom(process.env, 424242);
@@ -61,4 +62,7 @@ t.test(`${SESSIONS} mixed sessions: RSS and descriptors flat, 0 sessions left (s
   t.ok(end.fds <= baseline.fds + 4, `descriptors back near baseline: ${baseline.fds} → ${end.fds}`);
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
   t.ok(total >= SESSIONS, `one outcome counted per session (${total} incl. warm-up)`);
+  const normal = await runPeer(d.eslPort, { uuid: 'after-the-run', variables: CALL_VARS });
+  t.equal(normal.end, 'exit', 'a normal call afterwards completes');
+  t.match(await d.waitForLog((l) => l.msg === 'call' && l['call_uuid'] === 'after-the-run'), { outcome: 'answered' });
 });
