@@ -35,6 +35,8 @@ export interface AppDeps {
   readFile: ReadKeyFile;
   /** Epoch milliseconds. */
   now: () => number;
+  /** Build version for `callrouter_build_info` and the ready line. */
+  version?: string;
 }
 
 export interface StartedAddresses {
@@ -95,7 +97,7 @@ export function createApp(initial: Config, deps: AppDeps): App {
       replicaAge: () => ageTracker.age(),
       ready: () => readiness().every((r) => r.ok),
     },
-    { replicaMaxAgeSeconds: config.replica.max_age_seconds },
+    { replicaMaxAgeSeconds: config.replica.max_age_seconds, version: deps.version ?? 'unknown' },
   );
 
   let handler: CallHandler = newHandler(config);
@@ -201,6 +203,7 @@ export function createApp(initial: Config, deps: AppDeps): App {
           metrics: `${metricsAddr.host}:${metricsAddr.port}`,
           replica: config.replica.path,
           ready: readiness().every((r) => r.ok),
+          version: deps.version ?? 'unknown',
           config: redactForLog(config),
         },
         'callrouter ready',

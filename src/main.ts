@@ -62,6 +62,16 @@ function loadOrExit(file: string | undefined, overrides: Record<string, unknown>
   }
 }
 
+/** The version in package.json (dist/main.js sits one level below it); 'unknown' when unreadable. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function serve(opts: { config?: string; replica?: string; listen?: string; metricsListen?: string }): Promise<void> {
   const file = configFile(opts.config);
   const overrides = serveOverrides(opts);
@@ -70,7 +80,7 @@ async function serve(opts: { config?: string; replica?: string; listen?: string;
 
   let app: App;
   try {
-    app = createApp(config, { logger, readFile: (p) => readFileSync(p), now: Date.now });
+    app = createApp(config, { logger, readFile: (p) => readFileSync(p), now: Date.now, version: packageVersion() });
     await app.start();
   } catch (err) {
     logger.fatal({ err, code: err instanceof CallrouterError ? err.code : undefined }, 'start-up failed');

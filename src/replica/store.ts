@@ -271,13 +271,14 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     const done = (result: LookupResult<TIndex>, walFiles = false) => ({ ok: result.ok, needsWalFiles: walFiles, result });
     if (queries === undefined) return done(unavailable(lastError ?? { code: 'replica_unavailable', message: `replica ${path} is not open` }));
     try {
-      if (queries.dataVersion() !== seenDataVersion) {
+      // One statement reads the records and data_version in the same read transaction (one read per call).
+      const { dataVersion, records } = queries.versionedCallRecords(campaignId, leadId);
+      readable = true;
+      if (dataVersion !== seenDataVersion) {
+        // Another connection committed: rebuild the index before answering (the records are already current).
         const r = reload();
-        // The records query would wait and fail the same way; answer now.
         if (r.error?.code === 'replica_busy' || r.error?.code === 'replica_corrupt') return done(unavailable(r.error));
       }
-      const records = queries.callRecords(campaignId, leadId);
-      readable = true;
       if (serving === undefined) return done(unavailable(lastError ?? { code: 'replica_unavailable', message: 'no route index has loaded' }));
       return done({ ok: true, records, index: serving.index });
     } catch (err) {
