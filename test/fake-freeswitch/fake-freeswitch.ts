@@ -405,7 +405,7 @@ class FakeCall {
     });
     this.#reply('+OK');
     if (this.#hungUp) return;
-    if (app === 'set' && this.#step('set')) return;
+    if ((app === 'set' || app === 'multiset') && this.#step('set')) return;
     const job = { app, arg, uuid };
     if (this.#bridging) {
       // A running bridge drains the queue: the app runs nested inside it.
