@@ -106,6 +106,8 @@ interface Summary {
   setupMs: number | null;
   callerHungUp: boolean;
   eslDetail: string | null;
+  /** Why the connection closed, when the session failed on it (timeout, protocol_error, frame_too_large...). */
+  eslClose: { reason: string; detail: string | undefined } | null;
   warnings: { msg: string; fields: Record<string, unknown> }[];
   error: unknown;
 }
@@ -125,7 +127,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
     const s: Summary = {
       outcome: null, code: null, hangupCause: null, callUuid: null, campaignId: null, leadId: null, tenantId: null,
       decisionSource: null, forcedCarrier: null, candidates: [], skippedCandidates: [], attempts: [], identity: null,
-      decisionMs: null, setupMs: null, callerHungUp: false, eslDetail: null, warnings: [], error: undefined,
+      decisionMs: null, setupMs: null, callerHungUp: false, eslDetail: null, eslClose: null, warnings: [], error: undefined,
     };
     let watch: ChannelWatch | undefined;
     /** The A-leg must be hung up with this cause at the end (when still up). */
@@ -359,6 +361,12 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       watch?.dispose();
       if (!conn.isClosed) conn.destroy('session ended');
     }
+    if (s.code === 'esl_failure') {
+      // The failing command only saw `closed`; the connection knows why (a stall, garbage, an oversized frame).
+      // It is closed or destroyed by now, so this resolves at once.
+      const info = await conn.closed;
+      s.eslClose = { reason: info.reason, detail: info.detail };
+    }
     report(deps, s, startedAt);
   };
 }
@@ -423,6 +431,7 @@ function report(deps: CallHandlerDeps, s: Summary, startedAt: number): void {
         caller_hangup: s.callerHungUp,
         ...(s.identity ?? {}),
         esl_detail: s.eslDetail ?? undefined,
+        esl_close: s.eslClose ?? undefined,
         decision_us: s.decisionMs === null ? null : Math.round(s.decisionMs * 1000),
         setup_ms: s.setupMs === null ? null : Math.round(s.setupMs),
         duration_ms: Math.round(safeNow(deps.now) - startedAt),

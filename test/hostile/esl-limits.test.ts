@@ -71,7 +71,7 @@ t.test('a frame over esl.max_frame_bytes closes that session only; a concurrent 
     const r = results[i]!;
     t.equal(r.end, 'daemon_closed', `${name}: the daemon closed the session`);
     t.notOk(r.commands.includes('event json CHANNEL_EXECUTE_COMPLETE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE'), `${name}: nothing after the bad frame`);
-    t.match(await summaryOf(strict, `big-${i}`), { outcome: 'error', code: 'esl_failure', esl_detail: 'filter: closed' });
+    t.match(await summaryOf(strict, `big-${i}`), { outcome: 'error', code: 'esl_failure', esl_detail: 'filter: closed', esl_close: { reason: 'frame_too_large' } });
     t.comment(`${name}: closed ${r.msAfterInjection} ms after the frame`);
   }
   const record = await normal.done;
@@ -126,7 +126,7 @@ for (const [name, detail, play] of stalls) {
     t.comment(`${name}: closed ${ms} ms after connecting (stall bound ${CONNECT_TIMEOUT_MS} ms, command timeout ${COMMAND_TIMEOUT_MS} ms)`);
     const summary = await strict.waitForLog((l) => l.msg === 'call' && l['esl_detail'] === detail && (l['call_uuid'] === uuid || detail.startsWith('connect')));
     // `<command>: closed` = the connection was cut under the command (stall timer); a command timeout would say `timeout`.
-    t.match(summary, { outcome: 'error', code: 'esl_failure', esl_detail: detail });
+    t.match(summary, { outcome: 'error', code: 'esl_failure', esl_detail: detail, esl_close: { reason: 'timeout' } });
     t.equal(await waitForIdle(strict), 0);
   });
 }
