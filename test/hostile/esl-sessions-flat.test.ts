@@ -2,9 +2,8 @@
  * Memory and descriptors stay flat over a long bounded run of mixed sessions against the BUILT daemon (answered,
  * 503 failover, busy, all carriers failing, silent carrier, caller hangups and TCP drops at random steps, garbage
  * frames). RSS is sampled after a warm-up and at each quarter of the run; the bound is generous (+150 MB) and the
- * figures are printed. The count is 10,000 by default (HOSTILE_SESSIONS=<n> to change): at the rate this daemon
- * runs on 2 shared cores, 100,000 sessions do not fit the test budget — `npm run soak -- --sessions 100000` runs
- * them (see scripts/soak.ts).
+ * figures are printed. The count is the issue's 100,000 (about 100 s at ~1,000 sessions/s on the 2-core
+ * machine; HOSTILE_SESSIONS=<n> to change it for a quick local run).
  */
 import t from 'tap';
 import { buildReplica } from '../fixtures/replica.js';
@@ -14,7 +13,7 @@ import { runMixedTraffic } from './support/mixed-traffic.js';
 import { createRng, seedFrom } from './support/prng.js';
 import { runPeer } from './support/scripted-peer.js';
 
-const SESSIONS = Number(process.env['HOSTILE_SESSIONS'] ?? 10_000);
+const SESSIONS = Number(process.env['HOSTILE_SESSIONS'] ?? 100_000);
 const SEED = seedFrom(process.env, 424242);
 
 t.test(`${SESSIONS} mixed sessions: RSS and descriptors flat, 0 sessions left (seed ${SEED})`, async (t) => {
