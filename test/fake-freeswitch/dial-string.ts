@@ -40,16 +40,19 @@ function splitTop(text: string, sep: string): string[] {
   return parts;
 }
 
+/**
+ * FreeSWITCH's `^^<d>` prefix, used by variable blocks, multiset and cause lists: `^^:a:b` is the list `a`, `b`
+ * delimited by `:` instead of the default separator.
+ */
+export function delimited(text: string, defaultSep: string): { sep: string; body: string } {
+  const delim = /^\^\^(.)/.exec(text);
+  return delim ? { sep: delim[1]!, body: text.slice(3) } : { sep: defaultSep, body: text };
+}
+
 /** Parses the inside of `{...}` / `[...]` into variables. */
 export function parseVarBlock(inner: string): Record<string, string> {
   const vars: Record<string, string> = {};
-  let body = inner;
-  let sep = ',';
-  const delim = /^\^\^(.)/.exec(body);
-  if (delim) {
-    sep = delim[1]!;
-    body = body.slice(3);
-  }
+  const { sep, body } = delimited(inner, ',');
   const items = sep === ',' ? splitTop(body, ',') : body.split(sep);
   for (const item of items) {
     const eq = item.indexOf('=');

@@ -23,7 +23,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { encodeEslValue } from '../../src/esl/channel-data.js';
 import { FrameParser, type EslFrame } from '../../src/esl/frame-parser.js';
 import { CONNECT_REPLY_TEMPLATE } from './channel-template.js';
-import { legVar, parseDialString, type DialLeg, type ParsedDialString } from './dial-string.js';
+import { delimited, legVar, parseDialString, type DialLeg, type ParsedDialString } from './dial-string.js';
 import { causeForSipStatus, phraseForSipStatus } from './sip-causes.js';
 
 /** How a scripted carrier gateway answers an INVITE. All times in unscaled ms. */
@@ -457,13 +457,7 @@ class FakeCall {
       }
       case 'multiset': {
         // mod_dptools multiset: space-delimited name=value list, or `^^<d>` to choose the delimiter.
-        let spec = arg;
-        let sep = ' ';
-        const delim = /^\^\^(.)/.exec(spec);
-        if (delim) {
-          sep = delim[1]!;
-          spec = spec.slice(3);
-        }
+        const { sep, body: spec } = delimited(arg, ' ');
         for (const item of spec.split(sep)) {
           if (item === '') continue;
           const eq = item.indexOf('=');
@@ -939,13 +933,8 @@ function legGlobal(parsed: ParsedDialString, name: string): string | undefined {
 /** `a,b,c` / `^^:a:b` cause lists; a leading `!` negates. */
 function matchesCauseList(list: string, cause: string): boolean {
   if (list === '') return false;
-  let body = list;
-  let sep = ',';
-  const delim = /^\^\^(.)/.exec(body);
-  if (delim) {
-    sep = delim[1]!;
-    body = body.slice(3);
-  }
+  const { sep, body: listBody } = delimited(list, ',');
+  let body = listBody;
   const negate = body.startsWith('!');
   if (negate) body = body.slice(1);
   const hit = body.split(sep).map((s) => s.trim()).includes(cause);
