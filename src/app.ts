@@ -22,7 +22,7 @@ import { createEventLoopWatch, eventLoopProbe } from './observability/event-loop
 import { createOpsServer, type OpsServer } from './observability/http-server.js';
 import { redactForLog, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { listenerProbe, type ProbeResult } from './observability/probes.js';
+import { listenerProbe, type Probe, type ProbeResult } from './observability/probes.js';
 import { createReplicaAgeTracker } from './observability/replica-age.js';
 import { createReplicaStore, type ReplicaStore } from './replica/store.js';
 import { callPlanOptionsFromConfig } from './routing/call-plan.js';
@@ -65,8 +65,9 @@ export interface App {
 const NOT_READY_WHILE_SERVING: ReadonlySet<string> = new Set(['replica_schema_newer']);
 
 /** Readiness of the replica: open, readable, and a route index to serve from. */
-function replicaProbe(store: ReplicaStore<RouteIndex>): () => ProbeResult {
+function replicaProbe(current: () => ReplicaStore<RouteIndex>): Probe {
   return () => {
+    const store = current();
     const s = store.status();
     const detail = { schema_version: s.schemaVersion, routes: s.routeCount, file_exists: s.fileExists, mode: s.mode };
     if (!s.open || !s.readable || store.current() === undefined || NOT_READY_WHILE_SERVING.has(s.lastError?.code ?? '')) {
@@ -102,17 +103,19 @@ export function createApp(initial: Config, deps: AppDeps): App {
 
   let handler: CallHandler = newHandler(config);
   const loopWatch = createEventLoopWatch();
-  const probes = {
+  // One set of readiness probes feeds /readyz and the callrouter_ready gauge. The store is read through a getter
+  // because SIGHUP may replace it.
+  const readinessProbes: Record<string, Probe> = {
     esl: listenerProbe('esl listener', () => eslListening),
-    replica: replicaProbe(store),
+    replica: replicaProbe(() => store),
     replica_age: () => ageTracker.probe(),
   };
-  const readiness = (): ProbeResult[] => [probes.esl(), probes.replica(), probes.replica_age()];
+  const readiness = (): ProbeResult[] => Object.values(readinessProbes).map((probe) => probe());
   const ops: OpsServer = createOpsServer({
     listen: config.metrics.listen,
     metrics,
     liveness: { event_loop: eventLoopProbe(loopWatch, config.metrics.stall_ms) },
-    readiness: { esl: () => probes.esl(), replica: () => probes.replica(), replica_age: () => probes.replica_age() },
+    readiness: readinessProbes,
     logger: log,
   });
   let jobs: Scheduler = newJobs(config);
@@ -279,7 +282,6 @@ export function createApp(initial: Config, deps: AppDeps): App {
       if (pathChanged) {
         const old = store;
         store = newStore(next);
-        probes.replica = replicaProbe(store);
         openReplica();
         old.close();
       } else {

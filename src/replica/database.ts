@@ -26,7 +26,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ReplicaError, type ReplicaErrorCode } from '../errors.js';
 import { REQUIRED_COLUMNS, SCHEMA_VERSION } from './schema.js';
-import { readUserVersion } from './migrate.js';
+import { readUserVersion, schemaNewerError } from './migrate.js';
 
 export interface OpenReplicaOptions {
   /** How long a statement waits for a writer's lock before failing with SQLITE_BUSY (blocks the event loop). */
@@ -216,13 +216,7 @@ export function immutableUri(path: string): string {
  */
 export function validateSchema(db: Database.Database, path: string): number {
   const version = readUserVersion(db);
-  if (version > SCHEMA_VERSION) {
-    throw new ReplicaError(
-      'replica_schema_newer',
-      `replica ${path} has schema version ${version}; this build understands up to ${SCHEMA_VERSION} (upgrade callrouter)`,
-      { path, fileVersion: version, supportedVersion: SCHEMA_VERSION },
-    );
-  }
+  if (version > SCHEMA_VERSION) throw schemaNewerError(path, version);
   const columnsOf = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)');
   const missing: string[] = [];
   for (const [table, cols] of Object.entries(REQUIRED_COLUMNS)) {

@@ -7,6 +7,15 @@ import { ReplicaError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 /** The versions a migration moved between; `from === to` when the file was already current. */
+/** The error for a file whose schema is newer than this build (both `replica init` and the daemon's open). */
+export function schemaNewerError(path: string, fileVersion: number): ReplicaError {
+  return new ReplicaError(
+    'replica_schema_newer',
+    `replica ${path} has schema version ${fileVersion}; this build understands up to ${SCHEMA_VERSION} (upgrade callrouter)`,
+    { path, fileVersion, supportedVersion: SCHEMA_VERSION },
+  );
+}
+
 export interface MigrationResult {
   from: number;
   to: number;
@@ -20,13 +29,7 @@ export interface MigrationResult {
  */
 export function migrateDb(db: Database.Database, path = db.name): MigrationResult {
   const from = readUserVersion(db);
-  if (from > SCHEMA_VERSION) {
-    throw new ReplicaError(
-      'replica_schema_newer',
-      `replica ${path} has schema version ${from}; this build understands up to ${SCHEMA_VERSION} (upgrade callrouter)`,
-      { path, fileVersion: from, supportedVersion: SCHEMA_VERSION },
-    );
-  }
+  if (from > SCHEMA_VERSION) throw schemaNewerError(path, from);
   for (let v = from; v < SCHEMA_VERSION; v++) {
     const sql = MIGRATIONS[v];
     if (sql === undefined) throw new Error(`bug: no migration from schema version ${v}`);
