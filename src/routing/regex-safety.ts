@@ -97,16 +97,8 @@ export function literalPrefix(pattern: string): string {
  */
 export function hasQuantifiedAlternation(pattern: string): boolean {
   const groups: boolean[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i += 1) {
-    const ch = pattern[i];
-    if (ch === '\\') {
-      i += 1;
-    } else if (inClass) {
-      if (ch === ']') inClass = false;
-    } else if (ch === '[') {
-      inClass = true;
-    } else if (ch === '(') {
+  return scanStructure(pattern, (ch, i) => {
+    if (ch === '(') {
       groups.push(false);
     } else if (ch === '|') {
       if (groups.length > 0) groups[groups.length - 1] = true;
@@ -117,24 +109,16 @@ export function hasQuantifiedAlternation(pattern: string): boolean {
       // An alternation inside a group makes the enclosing group just as ambiguous when it repeats.
       if (alternation && groups.length > 0) groups[groups.length - 1] = true;
     }
-  }
-  return false;
+    return false;
+  });
 }
 
 /** Counts `?`, `*`, `+`, `{n,}` and `{n,m}` (m ≠ n) outside classes and escapes; lazy `?` and `(?` are not quantifiers. */
 export function variableQuantifiers(pattern: string): number {
   let count = 0;
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i += 1) {
-    const ch = pattern[i];
+  scanStructure(pattern, (ch, i) => {
     const prev = pattern[i - 1];
-    if (ch === '\\') {
-      i += 1;
-    } else if (inClass) {
-      if (ch === ']') inClass = false;
-    } else if (ch === '[') {
-      inClass = true;
-    } else if (ch === '*' || ch === '+') {
+    if (ch === '*' || ch === '+') {
       count += 1;
     } else if (ch === '?') {
       // `(?:`, `(?<name>` open a group; `*?`, `+?`, `??`, `}?` make the previous quantifier lazy.
@@ -143,7 +127,8 @@ export function variableQuantifiers(pattern: string): number {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
       if (m !== null && m[2] !== undefined && m[3] !== m[1]) count += 1;
     }
-  }
+    return false;
+  });
   return count;
 }
 
@@ -153,20 +138,28 @@ function isDigit(code: number): boolean {
 
 function hasTopLevelAlternation(pattern: string): boolean {
   let depth = 0;
+  return scanStructure(pattern, (ch) => {
+    if (ch === '(') depth += 1;
+    else if (ch === ')') depth -= 1;
+    return ch === '|' && depth <= 0;
+  });
+}
+
+/**
+ * Walks the characters of `pattern` that carry its structure (groups, alternation, quantifiers): everything
+ * outside `\x` escapes and `[...]` classes. `visit` returns true to stop; the result says whether it did.
+ */
+function scanStructure(pattern: string, visit: (ch: string, i: number) => boolean): boolean {
   let inClass = false;
   for (let i = 0; i < pattern.length; i += 1) {
-    const ch = pattern[i];
+    const ch = pattern[i]!;
     if (ch === '\\') {
       i += 1;
     } else if (inClass) {
       if (ch === ']') inClass = false;
     } else if (ch === '[') {
       inClass = true;
-    } else if (ch === '(') {
-      depth += 1;
-    } else if (ch === ')') {
-      depth -= 1;
-    } else if (ch === '|' && depth <= 0) {
+    } else if (visit(ch, i)) {
       return true;
     }
   }
