@@ -16,8 +16,11 @@ export interface ReplicaQueries {
   /** The campaign, the lead and the lead's lead list; each undefined when absent. */
   callRecords(campaignId: string, leadId: string): CallRecords;
   /**
-   * {@link callRecords} plus `PRAGMA data_version`, read in one statement (one read transaction): the records
-   * are exactly the state that data version names. For the store's hot path, which needs both per call.
+   * {@link callRecords} plus `PRAGMA data_version`: the records are exactly the state that data version names.
+   * For the store's hot path, which needs both per call. Campaigns and lead lists are served from small
+   * in-memory maps filled at one data version and emptied as soon as a read shows another one, so a commit by
+   * another connection is seen by the very next call; the lead is read from the file every time. The rows
+   * returned are frozen (a campaign or lead list object is shared by the calls that read it at one version).
    */
   versionedCallRecords(campaignId: string, leadId: string): { dataVersion: number; records: CallRecords };
   carriers(): CarrierRow[];
@@ -51,6 +54,12 @@ export function createQueries(db: Database.Database): ReplicaQueries {
     (SELECT data_version FROM pragma_data_version) AS data_version
     FROM (SELECT 1) LEFT JOIN campaigns AS c ON c.id = ? LEFT JOIN leads AS l ON l.id = ?
     LEFT JOIN lead_lists AS ll ON ll.id = l.lead_list_id`).raw();
+  // The hot path's usual statement: the lead alone (one B-tree descent instead of three) plus data_version,
+  // which says whether the cached campaign and lead list still describe the state this lead was read in.
+  const versionedLead = db.prepare<[string], unknown[]>(`SELECT ${LEAD_COLUMNS},
+    (SELECT data_version FROM pragma_data_version) AS data_version
+    FROM (SELECT 1) LEFT JOIN leads AS l ON l.id = ?`).raw();
+  const cache = createRowCache();
   // Only for a lead_list_id that is not stored as text (see toCallRecords).
   const leadList = db.prepare<[string], Raw>('SELECT id, tenant_id, name, caller_id FROM lead_lists WHERE id = ?');
   const listById = (id: string): LeadListRow | undefined => {
@@ -78,8 +87,29 @@ export function createQueries(db: Database.Database): ReplicaQueries {
       return toCallRecords(records.get(campaignId, leadId), listById);
     },
     versionedCallRecords(campaignId, leadId) {
+      const campaign = cache.campaigns.get(campaignId);
+      if (campaign !== undefined) {
+        const row = versionedLead.get(leadId);
+        const dataVersion = Number(row?.[LEAD_COLUMN_COUNT]);
+        if (row !== undefined && dataVersion === cache.version) {
+          // Same data version as the cached rows: lead + cache is one consistent state (no commit between).
+          if (isMissing(row[0])) return { dataVersion, records: { campaign: campaign ?? undefined, lead: undefined, leadList: undefined } };
+          const listId = row[2];
+          const leadList = typeof listId === 'string' ? cache.leadLists.get(listId) : undefined;
+          if (leadList !== undefined) {
+            return { dataVersion, records: { campaign: campaign ?? undefined, lead: mapLead(row, 0), leadList: leadList ?? undefined } };
+          }
+        }
+      }
+      // A miss or another data version: everything from one statement, and the maps refilled at its version.
       const row = versioned.get(campaignId, leadId);
-      return { dataVersion: Number(row?.[CALL_COLUMN_COUNT]), records: toCallRecords(row, listById) };
+      const dataVersion = Number(row?.[CALL_COLUMN_COUNT]);
+      const records = toCallRecords(row, listById);
+      if (dataVersion !== cache.version) cache.reset(dataVersion);
+      cache.remember(cache.campaigns, campaignId, records.campaign);
+      // Only a text lead_list_id came from the join (see toCallRecords); other types are rare and not kept.
+      if (row !== undefined && typeof row[8] === 'string' && records.lead !== undefined) cache.remember(cache.leadLists, row[8], records.leadList);
+      return { dataVersion, records };
     },
     carriers: () => carriers.all().map(mapCarrier),
     routes: () => routes.all().map(mapRoute),
@@ -95,6 +125,46 @@ export function createQueries(db: Database.Database): ReplicaQueries {
 const CALL_COLUMNS = `c.id, c.tenant_id, c.name, c.status, c.stir_shaken_attestation, c.metadata,
     l.id, l.tenant_id, l.lead_list_id, l.primary_phone, ll.id, ll.tenant_id, ll.name, ll.caller_id`;
 const CALL_COLUMN_COUNT = 14;
+/** The lead's columns alone, in the order of {@link mapLead}. */
+const LEAD_COLUMNS = 'l.id, l.tenant_id, l.lead_list_id, l.primary_phone';
+const LEAD_COLUMN_COUNT = 4;
+
+/**
+ * Campaigns and lead lists by ID (null: not found), all read at `version`. Bounded: a call with a new ID past
+ * the cap evicts the oldest entry (a dialer runs a few hundred campaigns and lists; a flood of unknown IDs
+ * costs a miss each, as without the maps). Emptied wholesale by {@link RowCache.reset} on another version.
+ */
+interface RowCache {
+  version: number;
+  readonly campaigns: Map<string, CampaignRow | null>;
+  readonly leadLists: Map<string, LeadListRow | null>;
+  reset(version: number): void;
+  remember<T extends object>(map: Map<string, T | null>, id: string, row: T | undefined): void;
+}
+
+/** Entries per map: far above a node's live campaigns/lists, small enough to bound memory (~1 MB). */
+export const ROW_CACHE_ENTRIES = 4096;
+
+function createRowCache(): RowCache {
+  return {
+    version: Number.NaN,
+    campaigns: new Map(),
+    leadLists: new Map(),
+    reset(version) {
+      this.version = version;
+      this.campaigns.clear();
+      this.leadLists.clear();
+    },
+    remember(map, id, row) {
+      if (map.size >= ROW_CACHE_ENTRIES && !map.has(id)) {
+        const oldest = map.keys().next();
+        if (oldest.done !== true) map.delete(oldest.value);
+      }
+      // Frozen: the object is handed to every call that hits it until the next data version.
+      map.set(id, row === undefined ? null : Object.freeze(row));
+    },
+  };
+}
 
 /**
  * Maps one joined row. The lead list comes from the join only when `lead_list_id` is stored as text — then
@@ -112,13 +182,18 @@ function toCallRecords(row: unknown[] | undefined, listById: (id: string) => Lea
     metadata: textOrNull(row[5]),
   };
   if (isMissing(row[6])) return { campaign, lead: undefined, leadList: undefined };
-  const lead: LeadRow = { id: text(row[6]), tenantId: text(row[7]), leadListId: text(row[8]), primaryPhone: textOrNull(row[9]) };
+  const lead = mapLead(row, 6);
   let leadList: LeadListRow | undefined;
   if (typeof row[8] !== 'string') leadList = listById(lead.leadListId);
   else if (!isMissing(row[10])) {
     leadList = { id: text(row[10]), tenantId: text(row[11]), name: text(row[12]), callerId: textOrNull(row[13]) };
   }
   return { campaign, lead, leadList };
+}
+
+/** The lead's four columns starting at `at` (the joined row or the lead-only row). */
+function mapLead(row: unknown[], at: number): LeadRow {
+  return { id: text(row[at]), tenantId: text(row[at + 1]), leadListId: text(row[at + 2]), primaryPhone: textOrNull(row[at + 3]) };
 }
 
 /** A LEFT JOIN found no row (an ID matched with `=` is never NULL). */

@@ -2,7 +2,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openReplica } from '../../src/replica/database.js';
-import { createQueries, intOrNull, textOrNull } from '../../src/replica/queries.js';
+import { createQueries, intOrNull, ROW_CACHE_ENTRIES, textOrNull } from '../../src/replica/queries.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/replica/schema.js';
 import { openReplicaWriter } from '../../src/replica/writer.js';
 import { buildReplica } from '../fixtures/replica.js';
@@ -184,4 +184,82 @@ t.test('versionedCallRecords reads data_version in the same statement, and it ch
   t.not(after.dataVersion, before.dataVersion);
   t.equal(after.dataVersion, q.dataVersion());
   t.equal(after.records.lead?.primaryPhone, '+12125550122');
+});
+
+t.test('versionedCallRecords: cached campaigns and lead lists never outlive a commit by another connection', async (t) => {
+  const path = buildReplica(t.testdir(), {
+    ...spec,
+    leads: [{ id: 'lead', primaryPhone: '+12125550111' }, { id: 'lead2', primaryPhone: '+12125550112' }],
+  });
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  const w = openReplicaWriter(path);
+  t.teardown(() => w.close());
+  const read = (campaignId = 'camp', leadId = 'lead') => q.versionedCallRecords(campaignId, leadId);
+
+  const first = read();
+  const second = read('camp', 'lead2');
+  t.equal(second.records.campaign, first.records.campaign, 'the second call shares the cached campaign row');
+  t.equal(second.records.leadList, first.records.leadList, 'and the cached lead list row');
+  t.ok(Object.isFrozen(first.records.campaign) && Object.isFrozen(first.records.leadList), 'shared rows are frozen');
+  t.equal(second.records.lead?.primaryPhone, '+12125550112', 'the lead is read from the file');
+
+  const rows: { name: string; sql: string; check: (x: ReturnType<typeof read>) => unknown; want: unknown }[] = [
+    { name: 'campaign updated', sql: `UPDATE campaigns SET name = 'renamed'`, check: (x) => x.records.campaign?.name, want: 'renamed' },
+    { name: 'lead list updated', sql: `UPDATE lead_lists SET caller_id = '+12125550177'`, check: (x) => x.records.leadList?.callerId, want: '+12125550177' },
+    { name: 'campaign deleted', sql: `DELETE FROM campaigns`, check: (x) => x.records.campaign, want: undefined },
+    { name: 'campaign back', sql: `INSERT INTO campaigns (id, tenant_id, name) VALUES ('camp', 'acme', 'back')`, check: (x) => x.records.campaign?.name, want: 'back' },
+    { name: 'lead moved to a missing list', sql: `UPDATE leads SET lead_list_id = 'nope' WHERE id = 'lead'`, check: (x) => x.records.leadList, want: undefined },
+    { name: 'the list appears', sql: `INSERT INTO lead_lists VALUES ('nope', 'acme', 'late', '+12125550188')`, check: (x) => x.records.leadList?.name, want: 'late' },
+  ];
+  for (const row of rows) {
+    read();
+    read();
+    const before = q.dataVersion();
+    w.db.exec(row.sql);
+    const after = read();
+    t.not(after.dataVersion, before, `${row.name}: a new data version`);
+    t.same(row.check(after), row.want, `${row.name}: seen by the very next call`);
+    t.same(row.check(read()), row.want, `${row.name}: and by the one after`);
+  }
+
+  // A campaign that was absent (cached as absent) and is then inserted.
+  t.equal(read('late-camp').records.campaign, undefined);
+  t.equal(read('late-camp').records.campaign, undefined);
+  w.db.exec(`INSERT INTO campaigns (id, tenant_id, name) VALUES ('late-camp', 'acme', 'late')`);
+  t.equal(read('late-camp').records.campaign?.name, 'late', 'a negative entry does not outlive the commit');
+});
+
+t.test('versionedCallRecords: past the cache bound every ID still reads correctly', async (t) => {
+  const n = ROW_CACHE_ENTRIES + 10;
+  const path = buildReplica(t.testdir(), spec);
+  const w = openReplicaWriter(path);
+  w.transaction(() => {
+    for (let i = 0; i < n; i++) w.insertCampaign({ id: `c-${i}`, tenantId: 'acme', name: `n-${i}` });
+  });
+  w.close();
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  const wrong: number[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < n; i++) if (q.versionedCallRecords(`c-${i}`, 'lead').records.campaign?.name !== `n-${i}`) wrong.push(i);
+  }
+  t.same(wrong, []);
+});
+
+t.test('versionedCallRecords answers like callRecords for hostile rows, cached or not', async (t) => {
+  const path = buildReplica(t.testdir(), spec);
+  const w = openReplicaWriter(path);
+  w.db.exec(`UPDATE leads SET primary_phone = CAST(X'2B31323132FF' AS TEXT), tenant_id = 42`);
+  w.db.exec(`UPDATE campaigns SET metadata = X'7B7D', name = 1.5`);
+  w.db.exec(`UPDATE lead_lists SET caller_id = X'00', name = 7`);
+  w.close();
+  const r = openReplica(path, opts);
+  t.teardown(() => r.close());
+  const q = createQueries(r.db);
+  for (const [c, l] of [['camp', 'lead'], ['camp', 'lead'], ['nope', 'lead'], ['camp', 'nope'], ['nope', 'nope'], ['camp', 'lead']] as const) {
+    t.same(q.versionedCallRecords(c, l).records, q.callRecords(c, l), `${c}/${l}`);
+  }
 });
