@@ -12,6 +12,9 @@ const store = createReplicaStore({
   busyTimeoutMs: 20,
   buildIndex: (rows: ReplicaRows) => rows.routes.map((r) => r.id),
   now: () => 0,
+  // Every lookup looks at the file: these tests pin what one lookup sees right after a writer's step (with the
+  // default interval, a lookup within the same clock millisecond of the last look would not stat yet).
+  fileCheckIntervalMs: 0,
 });
 
 function answer(cmd: string, args: string[]): unknown {

@@ -114,8 +114,8 @@ t.test('deleted file: keeps serving from the open handle, reports replica_missin
   t.equal(ok<Hit>(store.lookup('camp', 'lead')).records.lead?.primaryPhone, '+12125550111');
 });
 
-t.test('replaced by rename: the next lookup switches to the new file', async (t) => {
-  const { store, path, dir } = setup(t);
+t.test('replaced by rename: the next lookup past the file-check interval switches to the new file', async (t) => {
+  const { store, path, dir, tick } = setup(t);
   store.open();
   const next = buildReplica(dir, {
     ...spec,
@@ -123,6 +123,9 @@ t.test('replaced by rename: the next lookup switches to the new file', async (t)
     leads: [{ id: 'lead', primaryPhone: '+12125550199' }],
   }, { file: 'next.db' });
   renameSync(next, path);
+  // Same clock millisecond as the open's look at the file: the hot path does not stat again yet.
+  t.equal(ok<Hit>(store.lookup('camp', 'lead')).records.lead?.primaryPhone, '+12125550111', 'within the interval: old file');
+  tick(1);
   const r = ok<Hit>(store.lookup('camp', 'lead'));
   t.equal(r.records.lead?.primaryPhone, '+12125550199');
   t.same(r.index.routeIds, ['r9']);
@@ -269,6 +272,30 @@ t.test('countRoutes decides routeCount', async (t) => {
   t.teardown(() => store.close());
   store.open();
   t.equal(store.status().routeCount, 42);
+});
+
+t.test('fileCheckIntervalMs: 0 looks at the file on every lookup; a clock stepped back looks too', async (t) => {
+  const dir = t.testdir();
+  const path = buildReplica(dir, spec);
+  let clock = 5000;
+  const store = createReplicaStore({
+    path, busyTimeoutMs: 10, now: () => clock, fileCheckIntervalMs: 0,
+    buildIndex: (r: ReplicaRows) => r.routes.map((x) => x.id),
+  });
+  t.teardown(() => store.close());
+  store.open();
+  const publish = (phone: string, file: string) => {
+    renameSync(buildReplica(dir, { ...spec, leads: [{ id: 'lead', primaryPhone: phone }] }, { file }), path);
+  };
+  publish('+12125550166', 'a.db');
+  t.match(store.lookup('camp', 'lead'), { ok: true, records: { lead: { primaryPhone: '+12125550166' } } }, 'same clock ms, interval 0');
+
+  const stepped = createReplicaStore({ path, busyTimeoutMs: 10, now: () => clock, buildIndex: () => 0 });
+  t.teardown(() => stepped.close());
+  stepped.open();
+  publish('+12125550177', 'b.db');
+  clock -= 60_000;
+  t.match(stepped.lookup('camp', 'lead'), { ok: true, records: { lead: { primaryPhone: '+12125550177' } } }, 'clock went back');
 });
 
 t.test('close releases the handle; lookups then fail cleanly', async (t) => {
