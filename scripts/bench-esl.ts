@@ -4,8 +4,9 @@
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
  * captured connect reply, JSON events carrying the whole channel, ~3.6 KB each), then runs the SAME load against
- * the bare responder (test/fake-freeswitch/bare-responder.ts, its own process) in `lockstep` mode — the daemon's
- * exact command exchange, one command in flight, no routing/replica/metrics/logging: the ratio's denominator —
+ * the bare responder (test/fake-freeswitch/bare-responder.ts, its own process) in `daemon` mode — the daemon's
+ * exact command exchange (connect; then linger, filter, event, multiset and bridge in one write; exit after
+ * CHANNEL_HANGUP_COMPLETE), no routing/replica/metrics/logging: the ratio's denominator —
  * and, for saturation only, in `pipelined` mode (every command written at once, the fewest round trips). The
  * process under test is pinned to CPU 0 and this load generator to CPU 1 (taskset; skipped when absent);
  * RLIMIT_NOFILE is raised with prlimit when below sessions + 4096.
@@ -193,8 +194,8 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
   if ((await reloads()) === before) throw new Error('the daemon did not reload its config (log level)');
 }
 
-async function startBareTarget(mode: 'lockstep' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
-  const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'lockstep' ? ['--lockstep'] : [])];
+async function startBareTarget(mode: 'daemon' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
+  const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -255,16 +256,16 @@ async function main(): Promise<void> {
       await dMem.target.stop();
     }
 
-    const b = await startBareTarget('lockstep');
+    const b = await startBareTarget('daemon');
     let bare: TargetResult;
     try {
-      bare = await measure(b.target, 'bare lockstep');
+      bare = await measure(b.target, 'bare same-exchange');
     } finally {
       await b.target.stop();
     }
-    const bMem = await startBareTarget('lockstep');
+    const bMem = await startBareTarget('daemon');
     try {
-      bare.memory = await measureMemory(bMem.target, 'bare lockstep');
+      bare.memory = await measureMemory(bMem.target, 'bare same-exchange');
     } finally {
       await bMem.target.stop();
     }
@@ -286,7 +287,7 @@ async function main(): Promise<void> {
       { name: 'new calls/s at saturation', value: fmt(daemon.saturation.callsPerSecond), target: `>= ${TARGET_RATE}`, ok: daemon.saturation.callsPerSecond >= TARGET_RATE },
       { name: 'setup p99 at 1,000 calls/s (ms)', value: fmt(p99At1000, 2), target: `<= ${TARGET_P99_MS}`, ok: p99At1000 <= TARGET_P99_MS },
       { name: `RSS per held session (${sessions}) (bytes)`, value: fmt(dm.bytesPerSession), target: `<= ${TARGET_BYTES_PER_SESSION}`, ok: dm.bytesPerSession <= TARGET_BYTES_PER_SESSION },
-      { name: 'saturation daemon / bare (lockstep)', value: fmt(ratio, 2), target: `>= ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO },
+      { name: 'saturation daemon / bare (same exchange)', value: fmt(ratio, 2), target: `>= ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO },
     ];
 
     const lines: string[] = [];
@@ -294,7 +295,7 @@ async function main(): Promise<void> {
     lines.push(`load average before ${load0.map((v) => v.toFixed(2)).join(' ')}, after ${load1.map((v) => v.toFixed(2)).join(' ')}`);
     lines.push(`pinning: daemon/bare CPU 0 (${d.env['pinned'] ? 'yes' : 'no'}), generator CPU 1 (${generatorEnv.pinned ? 'yes' : 'no'}); nofile daemon ${d.env['nofile']}, generator ${generatorEnv.nofile}`);
     lines.push('');
-    lines.push('                                      daemon  bare lockstep  bare pipelined');
+    lines.push('                                      daemon  bare same-exch  bare pipelined');
     const row = (name: string, a: string, c: string, e = ''): void => {
       lines.push(`${name.padEnd(32)} ${a.padStart(11)}   ${c.padStart(11)}   ${e.padStart(11)}`);
     };

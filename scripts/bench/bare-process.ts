@@ -7,7 +7,7 @@ import { startBareResponder } from '../../test/fake-freeswitch/bare-responder.js
 const lingerArg = process.argv.indexOf('--linger');
 const responder = await startBareResponder({
   ...(lingerArg >= 0 ? { lingerSeconds: Number(process.argv[lingerArg + 1]) } : {}),
-  mode: process.argv.includes('--lockstep') ? 'lockstep' : 'pipelined',
+  mode: process.argv.includes('--daemon-exchange') ? 'daemon' : 'pipelined',
 });
 process.stdout.write(`${JSON.stringify({ port: responder.port })}\n`);
 process.on('SIGTERM', () => {

@@ -10,8 +10,6 @@ import { DEFAULT_TIMERS, type EslTimers, type OutboundConnection } from '../esl/
 
 /** Timing of the attempt in progress (ms from the injected clock); null until seen. */
 export interface AttemptTiming {
-  progressAt: number | null;
-  answerAt: number | null;
   bridgedAt: number | null;
 }
 
@@ -60,7 +58,7 @@ export class ChannelWatch {
 
   /** Starts timing a new attempt (call right before sending its bridge). */
   beginAttempt(): AttemptTiming {
-    this.#attempt = { progressAt: null, answerAt: null, bridgedAt: null };
+    this.#attempt = { bridgedAt: null };
     return this.#attempt;
   }
 
@@ -129,13 +127,6 @@ export class ChannelWatch {
         if (appUuid !== undefined && this.#completes.size < 64) this.#completes.set(appUuid, event);
         break;
       }
-      case 'CHANNEL_PROGRESS':
-      case 'CHANNEL_PROGRESS_MEDIA':
-        if (attempt && attempt.progressAt === null) attempt.progressAt = at;
-        break;
-      case 'CHANNEL_ANSWER':
-        if (attempt && attempt.answerAt === null) attempt.answerAt = at;
-        break;
       case 'CHANNEL_BRIDGE':
         if (attempt && attempt.bridgedAt === null) attempt.bridgedAt = at;
         break;

@@ -2,11 +2,13 @@
  * The per-call session: FreeSWITCH connected (`socket ... async full`) for one campaign call; this drives it
  * from `connect` to `exit`.
  *
- * Flow: connect → `linger N` → `filter Unique-ID <uuid>` → `event json <the 7 events we use>` → read and check
- * the campaign/lead/tenant channel variables → plan (pure) → per candidate: identity + bridge argument →
- * `multiset continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false` once → `bridge` one
- * carrier → wait for CHANNEL_BRIDGE (answered) or that bridge's CHANNEL_EXECUTE_COMPLETE → fail over per policy
- * → at the end hang the A-leg up if it is still up, wait (bounded) for CHANNEL_HANGUP_COMPLETE, `exit`, close.
+ * Flow: connect → read and check the campaign/lead/tenant channel variables → plan (pure) → per candidate:
+ * identity + bridge argument → write, in ONE batch for the first attempt, `linger N`, `filter Unique-ID <uuid>`,
+ * `event json <the 4 events we use>`, `multiset continue_on_fail=true hangup_after_bridge=true
+ * sip_copy_custom_headers=false` and the `bridge` to one carrier (replies matched in order: the connection
+ * pipelines) → wait for CHANNEL_BRIDGE (answered) or that bridge's CHANNEL_EXECUTE_COMPLETE → fail over per
+ * policy (reset multiset + bridge, one write) → at the end hang the A-leg up if it is still up, wait (bounded) for
+ * CHANNEL_HANGUP_COMPLETE, `exit`, close. A typed error still subscribes first, then hangs up with its cause.
  *
  * Why this subscription: `filter` FIRST so no other channel's events ever reach this socket (without myevents
  * or a filter they do, transcript 4a_no_myevents_json), then only the event names the session reads, in JSON
@@ -63,10 +65,7 @@ export interface SessionContext {
 export type CallHandler = (conn: OutboundConnection, ctx: SessionContext) => Promise<void>;
 
 /** Events the session reads (NEVER `ALL`). */
-export const SESSION_EVENTS = [
-  'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE',
-  'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE',
-] as const;
+export const SESSION_EVENTS = ['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE'] as const;
 
 /** A-leg variables, one `multiset` (continue_on_fail / hangup_after_bridge only work on the A-leg, NOTES §5). */
 export const A_LEG_MULTISET = 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false';
@@ -176,26 +175,40 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       // The watch follows every event as it arrives; the connection's look-back backlog would only hold memory.
       conn.keepEventBacklog(0);
 
-      for (const [name, args] of [
-        ['linger', [String(config.esl.linger_seconds)]],
-        ['filter', ['Unique-ID', uuid]],
-        ['event', ['json', ...SESSION_EVENTS]],
-      ] as const) {
-        const r = await conn.command(name, args, cmdTimeout);
-        if (!r.ok) return lost(`${name}: ${r.code}`);
-      }
+      // Subscribe now but do not wait: the decision needs no reply, and the first attempt's multiset and bridge
+      // are issued in this same tick, so linger, filter, event, multiset and bridge leave in ONE write and the
+      // call costs two round trips (connect; the rest). FreeSWITCH runs them in order: the events are subscribed
+      // before the bridge runs.
+      const setup = [
+        ['linger', conn.command('linger', [String(config.esl.linger_seconds)], cmdTimeout)],
+        ['filter', conn.command('filter', ['Unique-ID', uuid], cmdTimeout)],
+        ['event', conn.command('event', ['json', ...SESSION_EVENTS], cmdTimeout)],
+      ] as const;
+      /** Null when every setup command succeeded, else what failed (for `lost`). */
+      const setupFailure = async (): Promise<string | null> => {
+        for (const [name, pending] of setup) {
+          const r = await pending;
+          if (!r.ok) return `${name}: ${r.code}`;
+        }
+        return null;
+      };
+      /** Ends the call with `code` once the setup is known good (or as lost when it is not). */
+      const failAfterSetup = async (code: CallErrorCode): Promise<void> => {
+        const bad = await setupFailure();
+        if (bad !== null) return lost(bad);
+        return fail(code);
+      };
 
-      if (!input.ok) return fail(input.code);
+      if (!input.ok) return failAfterSetup(input.code);
       s.campaignId = input.value.campaignId;
       s.leadId = input.value.leadId;
       s.tenantId = input.value.claimedTenantId ?? null;
-      if (watch.aLegGone) return callerGone();
 
       const t0 = deps.now();
       const lookup = deps.plan(input.value);
       s.decisionMs = deps.now() - t0;
       metrics.observeDecision(s.decisionMs / 1000);
-      if (!lookup.ok) return fail(lookup.code);
+      if (!lookup.ok) return failAfterSetup(lookup.code);
       const { decision, candidates, names } = lookup.plan;
       s.tenantId = decision.tenantId ?? s.tenantId;
       if (decision.forcedCarrier !== null) {
@@ -208,7 +221,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           s.warnings.push({ msg: 'forced carrier not used; fell back to routes', fields: { forced_carrier: s.forcedCarrier } });
         }
       }
-      if (decision.error !== null) return fail(decision.error.code);
+      if (decision.error !== null) return failAfterSetup(decision.error.code);
       s.decisionSource = decision.source;
       if (decision.source !== null) metrics.routeDecision(decision.source);
       s.candidates = candidates.map((c) => c.candidate.carrierName);
@@ -217,7 +230,6 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           s.warnings.push({ msg: 'carrier identity column unusable; default used', fields: { carrier: pc.candidate.carrierName, field: p.field, problem: p.code, fallback: p.fallback } });
         }
       }
-      if (watch.aLegGone) return callerGone();
 
       const origid = deps.newUuid();
       let passport: SignedPassport | null = null;
@@ -255,13 +267,10 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           s.warnings.push({ msg: 'caller ID name not usable; the number is shown', fields: { carrier: candidate.carrierName, reason: args.callerIdNameFallback } });
         }
 
-        const prep = await conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
-        if (!prep.ok) return lost(`multiset: ${prep.code}`);
+        // The A-leg variables and the bridge in one write (FreeSWITCH runs queued apps in order; the previous
+        // bridge, if any, has completed, so nothing runs nested inside a bridge — NOTES §4).
+        const prepSent = conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
         aLegPrepared = true;
-        // The caller can hang up during that round trip: a bridge sent now would never run, and counting it as
-        // an attempt would blame the carrier.
-        if (watch.aLegGone) break;
-
         s.identity ??= identityLogFields(identity.plan);
         const timing = watch.beginAttempt();
         const sentAt = deps.now();
@@ -269,11 +278,27 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           s.setupMs = sentAt - ctx.acceptedAt;
           metrics.observeSetup(s.setupMs / 1000);
         }
-        const bridge = await conn.execute('bridge', args.arg, { timeoutMs: cmdTimeout });
+        const w = watch;
+        let goneBeforeBridgeRead = false;
+        const bridgeSent = conn.execute('bridge', args.arg, {
+          timeoutMs: cmdTimeout,
+          onReply: () => {
+            goneBeforeBridgeRead = w.aLegGone;
+          },
+        });
+        if (s.attempts.length === 0) {
+          const bad = await setupFailure();
+          if (bad !== null) return lost(bad);
+        }
+        const prep = await prepSent;
+        if (!prep.ok) return lost(`multiset: ${prep.code}`);
+        const bridge = await bridgeSent;
         if (!bridge.ok) return lost(`bridge: ${bridge.code}`);
+        // FreeSWITCH answers a command after the hangup it has already reported, and never runs an app queued
+        // then (NOTES §4): no carrier was tried, so no attempt is recorded (it would blame the carrier).
+        if (goneBeforeBridgeRead) break;
         if (identity.plan.level !== null) metrics.attestation(identity.plan.level, identity.plan.mode, identity.plan.downgraded);
 
-        const w = watch;
         const completed = (): EslEvent | undefined => w.completion(bridge.eventUuid);
         await w.until(() => completed() !== undefined || timing.bridgedAt !== null || w.aLegGone, attemptBoundMs);
         const base = {
@@ -282,7 +307,8 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         };
         let attempt: AttemptRecord;
         if (timing.bridgedAt !== null || isAnsweredDisposition(completed())) {
-          const answerAt = timing.answerAt ?? timing.bridgedAt ?? deps.now();
+          // The A-leg is answered when the carrier leg is bridged to it: CHANNEL_BRIDGE is the answer time.
+          const answerAt = timing.bridgedAt ?? deps.now();
           const answerDelayMs = Math.max(0, answerAt - sentAt);
           metrics.observeAnswerDelay(candidate.carrierName, answerDelayMs / 1000);
           attempt = readAttempt(completed()?.headers, { ...base, durationMs: answerDelayMs, answered: true, answerDelayMs });
@@ -297,6 +323,9 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
           // (It comes before CHANNEL_HANGUP_COMPLETE when the bridge ran; a bridge queued after the hangup never runs.)
           await w.until(() => completed() !== undefined || w.hangupComplete, config.esl.hangup_complete_wait_ms);
+          // Hung up before the bridge ran (e.g. while its command was on the way): no carrier was tried, and
+          // recording an attempt would blame one.
+          if (completed() === undefined && w.hangupComplete) break;
         }
         const done = completed();
         if (done === undefined && !w.aLegGone && !w.closed) gaveUp = true;

@@ -2,10 +2,12 @@
  * One outbound event socket session: FreeSWITCH connected to us for one call; we drive it.
  *
  * Contract:
- * - Strictly one command in flight, FIFO; the next is written only after the previous reply. Every command has
- *   an explicit timeout. A timeout of the command in flight, an unexpected reply, an undecodable event or a
- *   framing error POISONS the connection: it is destroyed, so a late reply can never be matched to the wrong
- *   command.
+ * - Commands are PIPELINED: each is written at once (those issued in the same tick leave in one write, one
+ *   syscall) and replies are matched to them in FIFO order — FreeSWITCH reads a socket's commands one after the
+ *   other and answers each in turn (mod_event_socket's read loop), so the protocol allows it and a call's setup
+ *   needs one round trip instead of five. Every command has an explicit timeout. A timeout of any command
+ *   awaiting its reply, an unexpected reply, an undecodable event or a framing error POISONS the connection: it
+ *   is destroyed, so a late reply can never be matched to the wrong command.
  * - Every promise resolves (never rejects) to a value with a stable `code` on failure.
  * - A peer that sends nothing before the connect reply, or stalls mid-frame, for `connectTimeoutMs` is closed.
  * - After close, no timer or socket listener of ours remains, and pending work resolves with `closed`.
@@ -23,6 +25,7 @@ import {
   type EslEvent,
 } from './channel-data.js';
 import { FrameParser, type EslFrame } from './frame-parser.js';
+import { replyAnswers, replyShapeOf, type ReplyShape } from './replies.js';
 
 /** Stable failure codes of connection operations. */
 export type EslFailureCode =
@@ -108,7 +111,9 @@ export interface OutboundConnectionOptions {
 
 interface PendingCommand {
   readonly frame: Buffer;
-  readonly isConnect: boolean;
+  /** What its reply must look like; null for `connect` (answered by the channel dump). */
+  readonly shape: ReplyShape | null;
+  readonly onReply: (() => void) | undefined;
   readonly resolve: (reply: { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string }) => void;
   timer: unknown;
 }
@@ -127,6 +132,7 @@ interface NoticeWaiter {
 }
 
 const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
+const SENDMSG_REPLY = replyShapeOf('sendmsg');
 
 type ReplyOutcome = { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string };
 
@@ -140,8 +146,9 @@ export class OutboundConnection {
   readonly #newUuid: () => string;
   #connectSent = false;
   #channel: ChannelData | undefined;
-  #queue: PendingCommand[] = [];
-  #inflight: PendingCommand | undefined;
+  /** Written, awaiting their replies, oldest first. */
+  #inflight: PendingCommand[] = [];
+  #corked = false;
   #seq = 0;
   #backlog: EslEvent[] = [];
   #eventListeners = new Set<(event: EslEvent) => void>();
@@ -229,7 +236,7 @@ export class OutboundConnection {
     this.#connectSent = true;
     const built = buildCommand('connect');
     if (!built.ok) return { ok: false, code: built.code, detail: built.reason };
-    const reply = await this.#enqueue(built.frame, true, timeoutMs);
+    const reply = await this.#enqueue(built.frame, null, timeoutMs);
     if (!reply.ok) return reply;
     return { ok: true, channel: this.#channel! };
   }
@@ -240,30 +247,32 @@ export class OutboundConnection {
    * reply is `{ok:false, code:'command_failed', replyText}` (the connection stays usable).
    */
   async command(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = [], timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(buildCommand(name, args), timeoutMs);
+    return this.#simple(buildCommand(name, args), replyShapeOf(name), timeoutMs);
   }
 
   /**
    * Queues dialplan app `app` with `arg` on the channel and resolves when FreeSWITCH answers `+OK` (QUEUED, not
    * done). The returned `eventUuid` is the `Application-UUID` of the app's CHANNEL_EXECUTE_COMPLETE — await it
    * with `waitForExecuteComplete`. Take `eventSeq` before calling if you also wait for other events.
+   * `onReply` runs synchronously when the reply arrives, before any later frame is handled: what is known then
+   * (e.g. that the channel already hung up) was known to FreeSWITCH before it read this command.
    */
-  async execute(app: string, arg: string | undefined, options: { timeoutMs?: number } = {}): Promise<ExecuteResult> {
+  async execute(app: string, arg: string | undefined, options: { timeoutMs?: number; onReply?: () => void } = {}): Promise<ExecuteResult> {
     const eventUuid = this.#newUuid();
     const built = buildExecute(app, arg, eventUuid);
     if (!built.ok) return { ok: false, code: built.code, eventUuid, detail: built.reason };
-    const result = await this.#simple(built, options.timeoutMs ?? this.#opts.commandTimeoutMs);
+    const result = await this.#simple(built, SENDMSG_REPLY, options.timeoutMs ?? this.#opts.commandTimeoutMs, options.onReply);
     return result.ok ? { ok: true, eventUuid, replyText: result.replyText } : { ...result, eventUuid };
   }
 
   /** `sendmsg` hangup with `cause`; resolves on FreeSWITCH's reply. */
   async hangup(cause: string, timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(buildHangup(cause), timeoutMs);
+    return this.#simple(buildHangup(cause), SENDMSG_REPLY, timeoutMs);
   }
 
   /** Sends `exit` (FreeSWITCH answers `+OK bye`, sends the disconnect notice and closes). */
   async exit(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(buildCommand('exit'), timeoutMs);
+    return this.#simple(buildCommand('exit'), replyShapeOf('exit'), timeoutMs);
   }
 
   /**
@@ -345,9 +354,9 @@ export class OutboundConnection {
 
   // --- internals -------------------------------------------------------------------------------------------
 
-  #simple(built: BuiltFrame, timeoutMs: number): Promise<CommandResult> {
+  #simple(built: BuiltFrame, shape: ReplyShape, timeoutMs: number, onReply?: () => void): Promise<CommandResult> {
     if (!built.ok) return Promise.resolve({ ok: false, code: built.code, detail: built.reason });
-    return this.#enqueue(built.frame, false, timeoutMs).then((reply): CommandResult => {
+    return this.#enqueue(built.frame, shape, timeoutMs, onReply).then((reply): CommandResult => {
       if (!reply.ok) return reply;
       const replyText = reply.frame.headers.get('Reply-Text') ?? '';
       if (replyText.startsWith('-')) return { ok: false, code: 'command_failed', replyText };
@@ -355,39 +364,42 @@ export class OutboundConnection {
     });
   }
 
-  #enqueue(frame: Buffer, isConnect: boolean, timeoutMs: number): Promise<ReplyOutcome> {
+  #enqueue(frame: Buffer, shape: ReplyShape | null, timeoutMs: number, onReply?: () => void): Promise<ReplyOutcome> {
     if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
     return new Promise((resolve) => {
-      const pending: PendingCommand = { frame, isConnect, resolve, timer: undefined };
+      const pending: PendingCommand = { frame, shape, onReply, resolve, timer: undefined };
       pending.timer = this.#timers.setTimeout(() => {
         pending.timer = undefined;
-        if (this.#inflight === pending) {
-          // The reply may still come; matching it to the next command is exactly what must never happen.
-          this.#inflight = undefined;
-          resolve({ ok: false, code: 'timeout' });
-          this.#abort('timeout', 'command reply timed out');
-        } else {
-          this.#queue = this.#queue.filter((p) => p !== pending);
-          resolve({ ok: false, code: 'timeout' });
-        }
+        // The reply may still come; matching it (or a later one) to the next command must never happen.
+        const i = this.#inflight.indexOf(pending);
+        if (i !== -1) this.#inflight.splice(i, 1);
+        resolve({ ok: false, code: 'timeout' });
+        this.#abort('timeout', 'command reply timed out');
       }, timeoutMs);
-      this.#queue.push(pending);
-      this.#pump();
+      this.#inflight.push(pending);
+      this.#write(frame);
     });
   }
 
-  #pump(): void {
-    if (this.#inflight || this.isClosed) return;
-    const next = this.#queue.shift();
-    if (!next) return;
-    this.#inflight = next;
-    this.#socket.write(next.frame);
+  /** Writes now; frames written in the same tick leave together (one writev) when the tick ends. */
+  #write(frame: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      // After the current job: everything the caller issues synchronously (a whole call setup) is batched.
+      queueMicrotask(this.#uncork);
+    }
+    this.#socket.write(frame);
   }
 
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
   #settleInflight(outcome: ReplyOutcome): void {
-    const pending = this.#inflight;
+    const pending = this.#inflight.shift();
     if (!pending) return;
-    this.#inflight = undefined;
     if (pending.timer !== undefined) this.#timers.clearTimeout(pending.timer);
     pending.timer = undefined;
     pending.resolve(outcome);
@@ -458,12 +470,12 @@ export class OutboundConnection {
   }
 
   #onReply(frame: EslFrame): void {
-    const pending = this.#inflight;
+    const pending = this.#inflight[0];
     if (!pending) {
       this.#abort('protocol_error', 'reply with no command in flight');
       return;
     }
-    if (pending.isConnect) {
+    if (pending.shape === null) {
       const channel = parseChannelData(frame.headers);
       if (!channel) {
         this.#abort('protocol_error', 'connect reply without Unique-ID');
@@ -477,9 +489,14 @@ export class OutboundConnection {
       const replyText = channel.headers.get('Reply-Text') ?? '';
       this.#settleInflight({ ok: true, frame: { command: undefined, headers: new Map([['Reply-Text', replyText]]), body: undefined } });
     } else {
+      if (!replyAnswers(pending.shape, frame.headers.get('Reply-Text') ?? '')) {
+        // A reply is missing or extra: every later reply would answer the wrong command.
+        this.#abort('protocol_error', 'reply does not answer the command awaiting it');
+        return;
+      }
+      if (pending.onReply) this.#call(pending.onReply);
       this.#settleInflight({ ok: true, frame });
     }
-    this.#pump();
   }
 
   #onEvent(headers: ReadonlyMap<string, string>): void {
@@ -553,9 +570,8 @@ export class OutboundConnection {
 
   /** Resolves every queued/in-flight command and waiter with `code` (no socket action). */
   #failPending(code: EslFailureCode, detail: string): void {
-    const pending = this.#inflight ? [this.#inflight, ...this.#queue] : this.#queue;
-    this.#inflight = undefined;
-    this.#queue = [];
+    const pending = this.#inflight;
+    this.#inflight = [];
     for (const p of pending) {
       if (p.timer !== undefined) this.#timers.clearTimeout(p.timer);
       p.timer = undefined;

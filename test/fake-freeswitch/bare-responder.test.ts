@@ -2,7 +2,7 @@ import t from 'tap';
 import { startBareResponder } from './bare-responder.js';
 import { FakeFreeSwitch } from './fake-freeswitch.js';
 
-for (const mode of ['pipelined', 'lockstep'] as const) {
+for (const mode of ['pipelined', 'daemon'] as const) {
   t.test(`bare responder (${mode}) drives concurrent fake calls to the end`, async (t) => {
     const responder = await startBareResponder({ mode });
     t.teardown(() => responder.close());
@@ -15,7 +15,7 @@ for (const mode of ['pipelined', 'lockstep'] as const) {
     const records = await Promise.all(Array.from({ length: 50 }, () => fs.call()));
     t.equal(records.filter((r) => r.exitReceived && r.hangupCause === 'NORMAL_CLEARING').length, 50);
     t.equal(fs.activeCalls, 0);
-    if (mode === 'lockstep') {
+    if (mode === 'daemon') {
       t.same(records[0]!.commands.map((c) => c.split(' ')[0]), ['connect', 'linger', 'filter', 'event', 'sendmsg', 'sendmsg', 'exit']);
       t.equal(records[0]!.executes.map((e) => e.app).join(','), 'multiset,bridge');
     }

@@ -5,10 +5,10 @@
  *
  * Two exchanges:
  * - `pipelined` (default): every command written at once on accept (FreeSWITCH reads them in order), replies
- *   ignored: the fewest round trips possible.
- * - `lockstep`: the daemon's exact exchange — connect, `linger N`, `filter Unique-ID <uuid>`, `event json <the
- *   session's 7 events>`, `multiset`, `bridge`, then `exit` after CHANNEL_HANGUP_COMPLETE — one command in flight,
- *   each written when the previous reply arrives; events recognised by substring, never decoded.
+ *   ignored: the fewest round trips possible (not even the uuid is known: no filter).
+ * - `daemon`: the daemon's exact exchange — `connect`; on its reply, in ONE write, `linger N`, `filter Unique-ID
+ *   <uuid>`, `event json <the session's 4 events>`, `multiset`, `bridge`; then `exit` after
+ *   CHANNEL_HANGUP_COMPLETE — with every reply awaited (counted), events recognised by substring, never decoded.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameParser } from '../../src/esl/frame-parser.js';
@@ -17,11 +17,11 @@ export interface BareResponderOptions {
   /** The bridge argument sent for every call (default `sofia/gateway/carrier_a/+15551234567`). */
   readonly dialString?: string;
   readonly lingerSeconds?: number;
-  readonly mode?: 'pipelined' | 'lockstep';
+  readonly mode?: 'pipelined' | 'daemon';
 }
 
-const LOCKSTEP_EVENTS =
-  'CHANNEL_EXECUTE_COMPLETE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE';
+const SESSION_EVENTS =
+  'CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE';
 
 export interface BareResponder {
   readonly port: number;
@@ -36,10 +36,10 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
   const linger = options.lingerSeconds ?? 5;
   const sockets = new Set<Socket>();
   let completed = 0;
-  const lockstep = options.mode === 'lockstep';
+  const daemonExchange = options.mode === 'daemon';
   const server: Server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
-    if (lockstep) return runLockstep(socket, dial, linger);
+    if (daemonExchange) return runDaemonExchange(socket, dial, linger);
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let exited = false;
     socket.on('error', () => {});
@@ -65,10 +65,9 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
       }
     });
   });
-  const runLockstep = (socket: Socket, dialString: string, lingerSeconds: number): void => {
+  const runDaemonExchange = (socket: Socket, dialString: string, lingerSeconds: number): void => {
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
-    let step = 0;
-    let uuid = '';
+    let replies = 0;
     let exited = false;
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -84,14 +83,13 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
       for (const frame of result.frames) {
         const type = frame.headers.get('Content-Type');
         if (type === 'command/reply') {
-          step++;
-          if (step === 1) {
-            uuid = frame.headers.get('Unique-ID') ?? '';
-            socket.write(`linger ${lingerSeconds}\n\n`);
-          } else if (step === 2) socket.write(`filter Unique-ID ${uuid}\n\n`);
-          else if (step === 3) socket.write(`event json ${LOCKSTEP_EVENTS}\n\n`);
-          else if (step === 4) socket.write(sendmsg('multiset', 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false'));
-          else if (step === 5) socket.write(sendmsg('bridge', dialString));
+          if (++replies !== 1) continue;
+          const uuid = frame.headers.get('Unique-ID') ?? '';
+          socket.write(
+            `linger ${lingerSeconds}\n\nfilter Unique-ID ${uuid}\n\nevent json ${SESSION_EVENTS}\n\n` +
+              sendmsg('multiset', 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false') +
+              sendmsg('bridge', dialString),
+          );
         } else if (!exited && type === 'text/event-json' && frame.body?.includes('"Event-Name":"CHANNEL_HANGUP_COMPLETE"')) {
           exited = true;
           socket.write('exit\n\n');

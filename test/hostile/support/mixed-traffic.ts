@@ -77,7 +77,7 @@ export async function runMixedTraffic(opts: TrafficOptions): Promise<TrafficTall
   const tally: TrafficTally = {
     sessions: 0,
     byKind: Object.fromEntries(Object.keys(weights).map((k) => [k, 0])) as Record<TrafficKind, number>,
-    byEnd: { exit: 0, daemon_closed: 0, peer_closed: 0, deadline: 0 },
+    byEnd: { exit: 0, daemon_closed: 0, peer_closed: 0, switch_hung_up: 0, deadline: 0 },
     deadlines: 0,
     elapsedMs: 0,
   };

@@ -70,7 +70,11 @@ export interface PeerScript {
 export type PeerEnd =
   | 'exit' // the daemon sent `exit`: the normal end
   | 'daemon_closed' // the daemon closed the socket without `exit` (error path)
-  | 'peer_closed' // this peer dropped or closed (dropAt, inject then close)
+  | 'peer_closed' // this peer dropped or closed (dropAt, inject then close, linger time over)
+  // The channel ended while the switch was not lingering, so it closed the socket at once, as FreeSWITCH does
+  // (only after an injection `instead` of the linger reply, which leaves the switch not lingering): with the
+  // daemon's setup pipelined, such a call can be over before the daemon has read what came before.
+  | 'switch_hung_up'
   | 'deadline'; // nobody closed it in time: a leaked session
 
 export interface PeerResult {
@@ -159,6 +163,7 @@ class ScriptedPeer {
   #connected = false;
   #events = false;
   #linger = false;
+  #hungUpUnlingered = false;
   #hungUp = false;
   #silent = false;
   #weClosed = false;
@@ -365,6 +370,7 @@ class ScriptedPeer {
     this.#emit('CHANNEL_HANGUP_COMPLETE', { 'Hangup-Cause': cause });
     if (!this.#linger) {
       this.#sendDisconnect();
+      this.#hungUpUnlingered = true;
       this.#endAfterOutput();
       return;
     }
@@ -441,7 +447,13 @@ class ScriptedPeer {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     const now = Date.now();
-    const end: PeerEnd = this.#deadlineHit ? 'deadline' : this.#exitReceived ? 'exit' : this.#weClosed ? 'peer_closed' : 'daemon_closed';
+    const end: PeerEnd = this.#deadlineHit
+      ? 'deadline'
+      : this.#exitReceived
+        ? 'exit'
+        : this.#weClosed
+          ? this.#hungUpUnlingered ? 'switch_hung_up' : 'peer_closed'
+          : 'daemon_closed';
     this.#resolve({
       uuid: this.#uuid,
       end,
