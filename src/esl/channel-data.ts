@@ -110,22 +110,78 @@ export function decodeHeaders(raw: ReadonlyMap<string, string>): Map<string, str
   return out;
 }
 
+/** A read-only string map computed from another representation: subclasses give get/has/size/entries. */
+abstract class HeaderView implements ReadonlyMap<string, string> {
+  abstract get(name: string): string | undefined;
+  abstract has(name: string): boolean;
+  abstract get size(): number;
+  abstract entries(): MapIterator<[string, string]>;
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+}
+
 /**
- * Builds the channel from the connect reply's headers. Returns undefined when the reply names no channel
- * (`Unique-ID` or `Channel-Unique-ID` absent or empty) — a protocol error for the caller.
+ * A read-only view of plain-format headers that decodes each value when it is read: the connect reply has 100+
+ * headers and a session reads three or four of them, so nothing is decoded or copied up front. With a `prefix`
+ * (`variable_`) it shows only the headers starting with it, keyed without it.
+ */
+class DecodingHeaders extends HeaderView {
+  readonly #raw: ReadonlyMap<string, string>;
+  readonly #prefix: string;
+
+  constructor(raw: ReadonlyMap<string, string>, prefix: string) {
+    super();
+    this.#raw = raw;
+    this.#prefix = prefix;
+  }
+
+  get(name: string): string | undefined {
+    const v = this.#raw.get(this.#prefix + name);
+    return v === undefined ? undefined : decodeEslValue(v);
+  }
+
+  has(name: string): boolean {
+    return this.#raw.has(this.#prefix + name);
+  }
+
+  get size(): number {
+    if (this.#prefix === '') return this.#raw.size;
+    let n = 0;
+    for (const name of this.#raw.keys()) if (name.startsWith(this.#prefix)) n++;
+    return n;
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const [name, v] of this.#raw) {
+      if (name.startsWith(this.#prefix)) yield [name.slice(this.#prefix.length), decodeEslValue(v)];
+    }
+  }
+}
+
+/**
+ * Builds the channel from the connect reply's headers (decoded when read, see DecodingHeaders). Returns
+ * undefined when the reply names no channel (`Unique-ID` or `Channel-Unique-ID` absent or empty) — a protocol
+ * error for the caller.
  */
 export function parseChannelData(raw: ReadonlyMap<string, string>): ChannelData | undefined {
-  // One pass: decode every header and collect the variables (the reply has 100+ lines).
-  const headers = new Map<string, string>();
-  const variables = new Map<string, string>();
-  for (const [name, value] of raw) {
-    const decoded = decodeEslValue(value);
-    headers.set(name, decoded);
-    if (name.startsWith('variable_')) variables.set(name.slice(9), decoded);
-  }
+  const headers = new DecodingHeaders(raw, '');
   const uuid = ownString(headers.get('Unique-ID') || headers.get('Channel-Unique-ID') || '');
   if (uuid === '') return undefined;
-  return { uuid, variables, headers };
+  return { uuid, variables: new DecodingHeaders(raw, 'variable_'), headers };
 }
 
 /** The `variable_*` headers of a decoded header map, keyed without the prefix. */
@@ -142,11 +198,12 @@ export function variablesOf(headers: ReadonlyMap<string, string>): Map<string, s
  * channel (100+ headers) and most events are read for two or three of them. Strings are kept, numbers and
  * booleans stringified, anything else absent.
  */
-class JsonEventHeaders implements ReadonlyMap<string, string> {
+class JsonEventHeaders extends HeaderView {
   readonly #o: Record<string, unknown>;
   #size = -1;
 
   constructor(o: Record<string, unknown>) {
+    super();
     this.#o = o;
   }
 
@@ -174,22 +231,6 @@ class JsonEventHeaders implements ReadonlyMap<string, string> {
       const v = this.get(name);
       if (v !== undefined) yield [name, v];
     }
-  }
-
-  *keys(): MapIterator<string> {
-    for (const [name] of this.entries()) yield name;
-  }
-
-  *values(): MapIterator<string> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, string]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
   }
 }
 
