@@ -6,35 +6,42 @@
  * 200 regex routes; 500 carriers) with the replica writer, then — in a fresh child process, so the writer's
  * memory does not count — measures on ONE thread (the bench is single-threaded: one core at most):
  *   - the DAEMON PATH first, alone in the process: `createCallPlanner(createReplicaStore(...), options)` per
- *     call, i.e. `store.lookup` (stat of the path, `PRAGMA data_version`, the joined records statement) +
- *     `planCall` (decide + identity plan per candidate), with the default config — exactly src/app.ts's `plan`;
- *     then RSS (after a full GC: what stays live);
- *   - the stages: decide (number cache / none), planCall, the records statement alone, stat + the versioned
- *     statement (the store change proposed in the report of this change), store.lookup, and the daemon path
- *     again after all of them; reading carriers/routes/numbers and building the route index (max of 5).
+ *     call, i.e. `store.lookup` (the lead + `data_version` in one statement, campaign and lead list from the
+ *     queries' maps, a stat of the path at most once per clock ms) + `planCall` (decide + identity plan per
+ *     candidate), with the default config — exactly src/app.ts's `plan`; then RSS (after a full GC: what stays
+ *     live, the store's page cache included);
+ *   - the stages: decide (number cache / none), planCall, the three-table records statement alone (explain's
+ *     read), the hot-path statement with cached campaign/list, a stat of the path alone, store.lookup, and the
+ *     daemon path again after all of them; reading carriers/routes/numbers and building the route index (max
+ *     of 5). The second handle gets the store's page cache size, so its rows compare with store.lookup.
  * Each row prints decisions per wall-clock second, decisions per CPU-second of the bench thread (from
  * /proc/thread-self/stat — what one core of its own would do; the wall rate also counts time spent waiting for
  * a CPU on a loaded machine), p50/p99/max latency. Targets: >= 50,000 decisions/s and p99 <= 100 µs (checked
  * for decide alone and for the daemon path; the daemon path also per CPU-second), index build <= 500 ms,
  * RSS <= 300 MB. Prints PASS/FAIL per target; exit code 1 on any FAIL.
  *
- * Results, `npm run bench:routing` (1,000,000 leads), twice, back to back: 2-vCPU AMD EPYC VM shared with other
- * helpers' test runs, load average 17 → 11 and 11 → 9 (CPU pressure ~98%), Node 20, better-sqlite3 12:
- *   daemon path              16.0k–19.1k/s wall, 27.0k–28.9k per CPU-s, p50 31.5–33.2 µs, p99 142–164 µs   FAIL
- *   daemon path, again       16.6k–28.0k/s wall, 28.2k–29.6k per CPU-s, p50 31.8–32.1 µs, p99  97–161 µs
- *   store.lookup             29.2k–37.9k/s wall, 39.7k–41.8k per CPU-s, p50 22.6–23.1 µs
- *   stat + versioned stmt    32.8k–43.5k/s wall, 48.1k–54.1k per CPU-s, p50 16.3–19.1 µs  (proposed store change)
- *   records statement only   36.8k–36.9k/s wall, 58.8k–63.3k per CPU-s, p50 14.8–15.9 µs
- *   planCall                 111k–126k/s wall, 175k–196k per CPU-s, p50 4.1–4.6 µs
- *   decide (number cache)    124k–178k/s wall, 227k–263k per CPU-s, p50 3.1–3.6 µs, p99 11–13 µs          PASS
- *   decide (no cache)        28k–43k/s wall, p50 14.7–15.7 µs (libphonenumber's own isValid, for comparison)
- *   index build max 315–330 ms (PASS); RSS after the daemon path 168–169 MB (PASS), 204–206 MB at the end.
- * Before this change (same machine, lighter load): lookup + decide 21.7k/s, p50 40 µs, p99 114 µs, without the
- * store's stat/data_version and without identity plans. Where the daemon path's ~35 µs of CPU goes: the
- * records statement ~15 µs (B-tree descents of the TEXT primary-key index and the rowid table of a 67 MB
- * file, plus the read transaction's lock/unlock/fstat syscalls), data_version ~3 µs (its own transaction),
- * stat ~2.5 µs, planCall ~5 µs, and ~4 µs of cache interference between SQLite and the decision when they
- * alternate (the stages' sum is ~31 µs). mmap_size (256 MB) or cache_size (64–128 MB) saved ≤ 1 µs a lookup.
+ * Results, `npm run bench:routing -- --replica FILE` (1,000,000 leads), twice back to back, 2-vCPU AMD EPYC VM
+ * shared with the lead's event-socket benchmark, load average 3.1 → 2.8, Node 20.20.2, better-sqlite3 12:
+ *   daemon path              44.5k–46.5k/s wall, 47.6k–48.5k per CPU-s, p50 18.8–19.4 µs, p99 55–83 µs  FAIL (rate)
+ *   daemon path, again       45.1k–50.2k/s wall, 46.5k–51.3k per CPU-s, p50 18.1–19.9 µs, p99 41–52 µs
+ *   store.lookup             52.7k–76.3k/s wall, 73.5k–78.7k per CPU-s, p50 11.8–12.1 µs
+ *   lead + data_version      48.3k–81.1k/s wall, 75.8k–82.6k per CPU-s, p50 11.5–12.0 µs (cached campaign/list)
+ *   records statement only   39.6k–61.8k/s wall, 65.4k–70.4k per CPU-s, p50 13.2–13.5 µs (three-table join)
+ *   stat of the path         p50 2.4 µs (the store now pays it once per ms, not per call)
+ *   planCall                 137k–188k/s wall, 208k–213k per CPU-s, p50 3.9–4.1 µs
+ *   decide (number cache)    257k–265k/s wall, 263k–270k per CPU-s, p50 3.1–3.3 µs, p99 10–11 µs        PASS
+ *   index build max 114–165 ms (PASS); RSS after the daemon path 199–201 MB (PASS), 260–264 MB at the end.
+ * An earlier run of the same code at load 7.7 (96 MiB page cache): 47.9k/s wall, 51.8k per CPU-s, p99 54 µs.
+ * Before this change, same machine at load 0.5: daemon path 37.7k/s wall, 37.9k per CPU-s, p50 24.8 µs, p99
+ * 67 µs; store.lookup 47.5k/s (stat per call + the three-table join with data_version).
+ * Where the daemon path's ~19 µs goes: the lead read ~11.5 µs (the WAL read-mark lock/unlock on the -shm and a
+ * file-size fstat per read transaction, then the TEXT primary-key index and rowid-table descents; the
+ * `data_version` table function ~1 µs), planCall ~3–4 µs, and ~3 µs of cache interference between SQLite and
+ * the decision when they alternate. Measured alternatives: SQLite's default 2 MiB page cache costs ~4–5 µs a
+ * call more (pread(2) + copy per missed page), 24 MiB ~4 µs more, 48 and 96 MiB alike; a stat per call ~2.4 µs
+ * (5 µs median in interleaved runs on the loaded machine); mmap_size saved ~2 µs on the statement alone but is
+ * not used: a replica truncated under the map faults with SIGBUS (killing the daemon) where a read fails with
+ * SQLITE_CORRUPT today (SQLite's documented mmap caveat; not tried here).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
