@@ -31,7 +31,11 @@
  *   planCall                 137k–188k/s wall, 208k–213k per CPU-s, p50 3.9–4.1 µs
  *   decide (number cache)    257k–265k/s wall, 263k–270k per CPU-s, p50 3.1–3.3 µs, p99 10–11 µs        PASS
  *   index build max 114–165 ms (PASS); RSS after the daemon path 199–201 MB (PASS), 260–264 MB at the end.
- * An earlier run of the same code at load 7.7 (96 MiB page cache): 47.9k/s wall, 51.8k per CPU-s, p99 54 µs.
+ * Two more runs at load 1.9 → 2.7: daemon path 47.4k–48.1k/s wall, 48.5k per CPU-s, p50 19.1–19.6 µs, p99 51–52 µs
+ * (FAIL, rate); daemon path again (SQLite page cache warm) 50.5k–52.8k/s wall, 50.8k–54.6k per CPU-s, p50
+ * 17.2–18.5 µs, p99 35–38 µs. An earlier run at load 7.7 (96 MiB page cache): 47.9k/s wall, 51.8k per CPU-s.
+ * The first daemon row starts with SQLite's page cache empty — as after every commit by another connection,
+ * which in WAL mode empties it — so it is the conservative figure.
  * Before this change, same machine at load 0.5: daemon path 37.7k/s wall, 37.9k per CPU-s, p50 24.8 µs, p99
  * 67 µs; store.lookup 47.5k/s (stat per call + the three-table join with data_version).
  * Where the daemon path's ~19 µs goes: the lead read ~11.5 µs (the WAL read-mark lock/unlock on the -shm and a
