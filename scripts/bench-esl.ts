@@ -1,5 +1,6 @@
 /**
- * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]`
+ * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]
+ * [--saturation-only]` (the last: only the daemon's saturation run, e.g. to profile it with --cpu-prof)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
@@ -58,6 +59,7 @@ const concurrency = Number(argValue('--concurrency') ?? 200);
 const logLevel = argValue('--log-level') ?? 'warn';
 const cpuProfDir = argValue('--cpu-prof');
 const warmupS = quick ? 1 : 2;
+const saturationOnly = process.argv.includes('--saturation-only');
 
 interface TargetResult {
   saturation: ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
@@ -159,7 +161,7 @@ async function startDaemonTarget(dir: string, replica: string): Promise<{ target
     replica,
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
-    nodeArgs: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
+    nodeArgs: [...(argValue('--node-arg') ? [argValue('--node-arg')!] : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])],
   });
   await setLogLevel(daemon, join(dir, 'config.json'), logLevel);
   const env = prepareProcess(daemon.pid, 0);
@@ -237,6 +239,15 @@ async function main(): Promise<void> {
     const load0 = loadavg();
 
     const d = await startDaemonTarget(dir, replica);
+    if (saturationOnly) {
+      try {
+        const r = (await measure(d.target, 'daemon', false)).saturation;
+        process.stdout.write(`daemon saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
+      } finally {
+        await d.target.stop();
+      }
+      return;
+    }
     let daemon: TargetResult;
     let daemonMetrics: Record<string, number | undefined>;
     try {

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeEslValue } from '../../src/esl/channel-data.js';
 import { FrameParser, type EslFrame } from '../../src/esl/frame-parser.js';
 import { CONNECT_REPLY_TEMPLATE } from '../../test/fake-freeswitch/channel-template.js';
+import { EventFilters } from '../../test/fake-freeswitch/event-filter.js';
 
 export interface PeerCallResult {
   readonly startedAt: number;
@@ -116,6 +117,7 @@ class OneCall implements PeerCall {
   #resolve!: (r: PeerCallResult) => void;
   #connected = false;
   #subscribed = new Set<string>();
+  readonly #filters = new EventFilters();
   #all = false;
   #linger: number | undefined;
   #seq = 2000;
@@ -186,6 +188,7 @@ class OneCall implements PeerCall {
         this.#linger = Number(args[0] ?? -1);
         return this.#reply(`+OK will linger ${this.#linger} seconds`);
       case 'filter':
+        this.#filters.add(args[0] ?? '', args.slice(1).join(' '));
         return this.#reply(`+OK filter added. [${args[0] ?? ''}]=[${args.slice(1).join(' ')}]`);
       case 'event':
         for (const name of args.slice(1)) {
@@ -237,9 +240,9 @@ class OneCall implements PeerCall {
       this.#emit('CHANNEL_PARK', '');
     }
     const appHeaders = `"Application":${JSON.stringify(app)},"Application-Data":${JSON.stringify(arg)},"Application-UUID":"${appUuid}"`;
-    this.#emit('CHANNEL_EXECUTE', appHeaders);
+    this.#emit('CHANNEL_EXECUTE', appHeaders, app);
     if (app !== 'bridge') {
-      this.#emit('CHANNEL_EXECUTE_COMPLETE', `${appHeaders},"Application-Response":"_none_"`);
+      this.#emit('CHANNEL_EXECUTE_COMPLETE', `${appHeaders},"Application-Response":"_none_"`, app);
       return;
     }
     this.#bridgeAt = performance.now();
@@ -268,11 +271,11 @@ class OneCall implements PeerCall {
     if (this.#bridgeAt !== undefined) {
       this.#emit('CHANNEL_UNBRIDGE', c);
       this.#emit('CHANNEL_HANGUP', c);
-      this.#emit('CHANNEL_EXECUTE_COMPLETE', `${c},${this.#bridgeAppUuid},"Application-Response":"_none_","variable_originate_disposition":"SUCCESS"`);
+      this.#emit('CHANNEL_EXECUTE_COMPLETE', `${c},${this.#bridgeAppUuid},"Application-Response":"_none_","variable_originate_disposition":"SUCCESS"`, 'bridge');
     } else {
       this.#emit('CHANNEL_HANGUP', c);
     }
-    this.#emit('CHANNEL_EXECUTE_COMPLETE', `${c},"Application":"socket","Application-Data":"127.0.0.1:8084 async full","Application-Response":"_none_","Application-UUID":"${randomUUID()}"`);
+    this.#emit('CHANNEL_EXECUTE_COMPLETE', `${c},"Application":"socket","Application-Data":"127.0.0.1:8084 async full","Application-Response":"_none_","Application-UUID":"${randomUUID()}"`, 'socket');
     this.#emit('CHANNEL_HANGUP_COMPLETE', c);
     if (this.#linger === undefined) {
       this.#socket.end();
@@ -283,8 +286,10 @@ class OneCall implements PeerCall {
       `Channel-Name: loopback/campaign-b\nLinger-Time: ${this.#linger}\nContent-Length: 0\n\n`;
   }
 
-  #emit(name: string, extra: string): void {
+  /** Sends event `name` if subscribed and the socket's filters pass it (`app`: its Application header, if any). */
+  #emit(name: string, extra: string, app?: string): void {
     if (!this.#all && !this.#subscribed.has(name)) return;
+    if (!this.#filters.passes((h) => (h === 'unique-id' ? this.#uuid : h === 'event-name' ? name : h === 'application' ? app : undefined))) return;
     const body = `{"Event-Name":"${name}","Event-Sequence":"${++this.#seq}",${extra === '' ? '' : `${extra},`}${this.#channelJson}}`;
     this.#out += `Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-json\n\n${body}`;
   }

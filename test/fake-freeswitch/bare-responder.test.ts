@@ -16,7 +16,7 @@ for (const mode of ['pipelined', 'daemon'] as const) {
     t.equal(records.filter((r) => r.exitReceived && r.hangupCause === 'NORMAL_CLEARING').length, 50);
     t.equal(fs.activeCalls, 0);
     if (mode === 'daemon') {
-      t.same(records[0]!.commands.map((c) => c.split(' ')[0]), ['connect', 'linger', 'filter', 'event', 'sendmsg', 'sendmsg', 'exit']);
+      t.same(records[0]!.commands.map((c) => c.split(' ')[0]), ['connect', 'linger', 'filter', 'filter', 'filter', 'event', 'sendmsg', 'sendmsg', 'exit']);
       t.equal(records[0]!.executes.map((e) => e.app).join(','), 'multiset,bridge');
     }
   });

@@ -7,7 +7,8 @@
  * - `pipelined` (default): every command written at once on accept (FreeSWITCH reads them in order), replies
  *   ignored: the fewest round trips possible (not even the uuid is known: no filter).
  * - `daemon`: the daemon's exact exchange — `connect`; on its reply, in ONE write, `linger N`, `filter Unique-ID
- *   <uuid>`, `event json <the session's 4 events>`, `multiset`, `bridge`; then `exit` after
+ *   <uuid>`, `filter Application -multiset`, `filter Application -socket`, `event json <the session's 4
+ *   events>`, `multiset`, `bridge`; then `exit` after
  *   CHANNEL_HANGUP_COMPLETE — with every reply awaited (counted), events recognised by substring, never decoded.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -86,7 +87,8 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
           if (++replies !== 1) continue;
           const uuid = frame.headers.get('Unique-ID') ?? '';
           socket.write(
-            `linger ${lingerSeconds}\n\nfilter Unique-ID ${uuid}\n\nevent json ${SESSION_EVENTS}\n\n` +
+            `linger ${lingerSeconds}\n\nfilter Unique-ID ${uuid}\n\nfilter Application -multiset\n\n` +
+              `filter Application -socket\n\nevent json ${SESSION_EVENTS}\n\n` +
               sendmsg('multiset', 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false') +
               sendmsg('bridge', dialString),
           );

@@ -23,6 +23,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { encodeEslValue } from '../../src/esl/channel-data.js';
 import { FrameParser, type EslFrame } from '../../src/esl/frame-parser.js';
 import { CONNECT_REPLY_TEMPLATE } from './channel-template.js';
+import { EventFilters } from './event-filter.js';
 import { delimited, legVar, parseDialString, type DialLeg, type ParsedDialString } from './dial-string.js';
 import { causeForSipStatus, phraseForSipStatus } from './sip-causes.js';
 
@@ -225,8 +226,8 @@ class FakeCall {
   #resolveDone!: (r: CallRecord) => void;
   #connected = false;
   #myevents = false;
-  /** `filter Unique-ID <this call's uuid>` was sent: other channels' events no longer reach this socket. */
-  #ownFilter = false;
+  /** `filter` commands received (`filter Unique-ID <uuid>` keeps other channels' events away). */
+  readonly #filters = new EventFilters();
   #eventNames = new Set<string>();
   #format: 'json' | 'plain' = 'plain';
   #linger: number | undefined; // seconds, -1 = forever
@@ -326,7 +327,8 @@ class FakeCall {
         return this.#reply(`+OK event listener enabled ${format}`);
       }
       case 'filter':
-        if (args[0]?.toLowerCase() === 'unique-id' && args[1] === this.record.uuid) this.#ownFilter = true;
+        if (args[0] === undefined || args.length < 2) return this.#reply('-ERR invalid syntax');
+        this.#filters.add(args[0], args.slice(1).join(' '));
         return this.#reply(`+OK filter added. [${args[0] ?? ''}]=[${args.slice(1).join(' ')}]`);
       case 'linger': {
         const n = args[0] !== undefined && /^\d+$/.test(args[0]) ? Number(args[0]) : -1;
@@ -834,13 +836,12 @@ class FakeCall {
    * Unique-IDs on one socket); a daemon that reads them as its own call's events would misjudge the call.
    */
   #emitForeign(name: string, uuid: string, extra: Record<string, string> = {}): void {
-    if (this.#myevents || this.#ownFilter) return;
+    if (this.#myevents) return;
     this.#emit(name, { ...extra, 'Unique-ID': uuid, 'Channel-Call-UUID': uuid, 'Caller-Unique-ID': uuid, 'Channel-Name': 'sofia/external/b-leg' });
   }
 
   #emit(name: string, extra: Record<string, string> = {}): void {
     if (this.#socketClosed || (!this.#myevents && !this.#eventNames.has(name) && !this.#eventNames.has('ALL'))) return;
-    this.record.eventsSent.push(name);
     const d = this.#dates();
     const ev: Record<string, string> = {
       'Event-Name': name,
@@ -877,6 +878,8 @@ class FakeCall {
     ev['variable_uuid'] = ev['Unique-ID']!;
     ev['variable_call_uuid'] = ev['Unique-ID']!;
     if (own) for (const [k, v] of this.record.variables) ev[`variable_${k}`] = v;
+    if (!this.#filters.passesRecord(ev)) return;
+    this.record.eventsSent.push(name);
     let body: string;
     let type: string;
     if (this.#format === 'json') {

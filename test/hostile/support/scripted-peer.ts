@@ -13,6 +13,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { encodeEslValue } from '../../../src/esl/channel-data.js';
 import { FrameParser, type EslFrame } from '../../../src/esl/frame-parser.js';
 import { CONNECT_REPLY_TEMPLATE } from '../../fake-freeswitch/channel-template.js';
+import { EventFilters } from '../../fake-freeswitch/event-filter.js';
 
 /** Points of a session at which the peer can drop, hang up or inject. */
 export const PEER_STEPS = [
@@ -162,6 +163,7 @@ class ScriptedPeer {
   #pumping = false;
   #connected = false;
   #events = false;
+  readonly #filters = new EventFilters();
   #linger = false;
   #hungUpUnlingered = false;
   #hungUp = false;
@@ -262,8 +264,12 @@ class ScriptedPeer {
           this.#linger = true;
           this.#send(replyFrame(`+OK will linger ${command.slice(space + 1)} seconds`));
         });
-      case 'filter':
-        return this.#step('filter', () => this.#send(replyFrame(`+OK filter added. [Unique-ID]=[${this.#uuid}]`)));
+      case 'filter': {
+        const [name = '', ...value] = command.slice(space + 1).split(' ');
+        // The filter applies even when an injection replaces its reply (only `linger` and `event` change state).
+        this.#filters.add(name, value.join(' '));
+        return this.#step('filter', () => this.#send(replyFrame(`+OK filter added. [${name}]=[${value.join(' ')}]`)));
+      }
       case 'event':
         return this.#step('event', () => {
           this.#events = true;
@@ -392,7 +398,7 @@ class ScriptedPeer {
   }
 
   #emit(name: string, extra: Record<string, string>): void {
-    if (!this.#events) return;
+    if (!this.#events || !this.#filters.passesRecord({ 'Unique-ID': this.#uuid, ...extra })) return;
     this.#send(
       jsonEventFrame({
         'Event-Name': name, 'Core-UUID': CORE_UUID, 'Event-Sequence': String(++this.#seq), 'Unique-ID': this.#uuid,
