@@ -115,7 +115,18 @@ interface PendingCommand {
   readonly shape: ReplyShape | null;
   readonly onReply: (() => void) | undefined;
   readonly resolve: (reply: { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string }) => void;
+  readonly deadline: ReplyDeadline;
+}
+
+/**
+ * One timer for the commands written together with the same timeout (a call's setup batch): they share a
+ * deadline, so one timer bounds them all; it is cleared when the last of them is answered.
+ */
+interface ReplyDeadline {
+  readonly batch: number;
+  readonly timeoutMs: number;
   timer: unknown;
+  awaiting: number;
 }
 
 interface EventWaiter {
@@ -149,6 +160,9 @@ export class OutboundConnection {
   /** Written, awaiting their replies, oldest first. */
   #inflight: PendingCommand[] = [];
   #corked = false;
+  /** Counts writes (ticks in which something was written): commands of one batch share a reply deadline. */
+  #batch = 0;
+  #openDeadline: ReplyDeadline | undefined;
   #seq = 0;
   #backlog: EslEvent[] = [];
   #eventListeners = new Set<(event: EslEvent) => void>();
@@ -367,24 +381,43 @@ export class OutboundConnection {
   #enqueue(frame: Buffer, shape: ReplyShape | null, timeoutMs: number, onReply?: () => void): Promise<ReplyOutcome> {
     if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
     return new Promise((resolve) => {
-      const pending: PendingCommand = { frame, shape, onReply, resolve, timer: undefined };
-      pending.timer = this.#timers.setTimeout(() => {
-        pending.timer = undefined;
-        // The reply may still come; matching it (or a later one) to the next command must never happen.
-        const i = this.#inflight.indexOf(pending);
-        if (i !== -1) this.#inflight.splice(i, 1);
-        resolve({ ok: false, code: 'timeout' });
-        this.#abort('timeout', 'command reply timed out');
-      }, timeoutMs);
-      this.#inflight.push(pending);
       this.#write(frame);
+      const pending: PendingCommand = { frame, shape, onReply, resolve, deadline: this.#deadlineFor(timeoutMs) };
+      this.#inflight.push(pending);
     });
+  }
+
+  /** The reply deadline of a command written now: shared with the other commands of this write, if any. */
+  #deadlineFor(timeoutMs: number): ReplyDeadline {
+    const open = this.#openDeadline;
+    if (open !== undefined && open.batch === this.#batch && open.timeoutMs === timeoutMs && open.timer !== undefined) {
+      open.awaiting++;
+      return open;
+    }
+    const deadline: ReplyDeadline = { batch: this.#batch, timeoutMs, timer: undefined, awaiting: 1 };
+    deadline.timer = this.#timers.setTimeout(() => {
+      deadline.timer = undefined;
+      // A reply may still come; matching it (or a later one) to the next command must never happen.
+      const expired = this.#inflight.filter((p) => p.deadline === deadline);
+      this.#inflight = this.#inflight.filter((p) => p.deadline !== deadline);
+      for (const p of expired) p.resolve({ ok: false, code: 'timeout' });
+      this.#abort('timeout', 'command reply timed out');
+    }, timeoutMs);
+    this.#openDeadline = deadline;
+    return deadline;
+  }
+
+  #releaseDeadline(deadline: ReplyDeadline): void {
+    if (--deadline.awaiting > 0 || deadline.timer === undefined) return;
+    this.#timers.clearTimeout(deadline.timer);
+    deadline.timer = undefined;
   }
 
   /** Writes now; frames written in the same tick leave together (one writev) when the tick ends. */
   #write(frame: Buffer): void {
     if (!this.#corked) {
       this.#corked = true;
+      this.#batch++;
       this.#socket.cork();
       // After the current job: everything the caller issues synchronously (a whole call setup) is batched.
       queueMicrotask(this.#uncork);
@@ -400,8 +433,7 @@ export class OutboundConnection {
   #settleInflight(outcome: ReplyOutcome): void {
     const pending = this.#inflight.shift();
     if (!pending) return;
-    if (pending.timer !== undefined) this.#timers.clearTimeout(pending.timer);
-    pending.timer = undefined;
+    this.#releaseDeadline(pending.deadline);
     pending.resolve(outcome);
   }
 
@@ -573,8 +605,7 @@ export class OutboundConnection {
     const pending = this.#inflight;
     this.#inflight = [];
     for (const p of pending) {
-      if (p.timer !== undefined) this.#timers.clearTimeout(p.timer);
-      p.timer = undefined;
+      this.#releaseDeadline(p.deadline);
       p.resolve({ ok: false, code, detail });
     }
   }

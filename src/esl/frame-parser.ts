@@ -44,8 +44,89 @@ const CR = 0x0d;
 const EMPTY: readonly EslFrame[] = Object.freeze([]);
 const CONTENT_LENGTH_RE = /^[0-9]{1,10}$/;
 const SPACE = 0x20;
-/** A name with whitespace at either end (what `String.prototype.trim` would remove). */
-const WS_EDGE_RE = /^\s|\s$/;
+/** Header blocks longer than this (the connect reply: 100+ lines) are read lazily (see HeaderBlock). */
+const LAZY_HEADER_LINES = 24;
+
+/** Whitespace that `String.prototype.trim` removes at the ends of a header name (ASCII and the Unicode set). */
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || code === 0xfeff || code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000;
+}
+
+/** The value of the header line at `offsets[i..i+2]` (one space after the colon is not part of it). */
+function valueAt(text: string, offsets: readonly number[], i: number): string {
+  const colon = offsets[i + 1]!;
+  const lineEnd = offsets[i + 2]!;
+  const valueStart = colon + 1 < lineEnd && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+  return text.slice(valueStart, lineEnd);
+}
+
+/** Every header of a block as a Map (names trimmed; a repeated name keeps its last value). */
+function headerMap(text: string, offsets: readonly number[]): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (let i = 0; i < offsets.length; i += 3) headers.set(text.slice(offsets[i]!, offsets[i + 1]!).trim(), valueAt(text, offsets, i));
+  return headers;
+}
+
+/**
+ * A long header block read on demand: `get` finds the LAST line with that exact name (Map semantics), cutting
+ * only the value it returns; iteration builds the full map once. For blocks whose names need no trimming.
+ */
+class HeaderBlock implements ReadonlyMap<string, string> {
+  readonly #text: string;
+  readonly #offsets: readonly number[];
+  #all: Map<string, string> | undefined;
+
+  constructor(text: string, offsets: readonly number[]) {
+    this.#text = text;
+    this.#offsets = offsets;
+  }
+
+  #find(name: string): number {
+    const o = this.#offsets;
+    for (let i = o.length - 3; i >= 0; i -= 3) {
+      if (o[i + 1]! - o[i]! === name.length && this.#text.startsWith(name, o[i]!)) return i;
+    }
+    return -1;
+  }
+
+  get(name: string): string | undefined {
+    const i = this.#find(name);
+    return i === -1 ? undefined : valueAt(this.#text, this.#offsets, i);
+  }
+
+  has(name: string): boolean {
+    return this.#find(name) !== -1;
+  }
+
+  #map(): Map<string, string> {
+    return (this.#all ??= headerMap(this.#text, this.#offsets));
+  }
+
+  get size(): number {
+    return this.#map().size;
+  }
+
+  entries(): MapIterator<[string, string]> {
+    return this.#map().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.#map().keys();
+  }
+
+  values(): MapIterator<string> {
+    return this.#map().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.#map().entries();
+  }
+
+  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.#map()) fn.call(thisArg, v, k, this);
+  }
+}
 
 /** Incremental parser for one connection. Not reusable across connections. */
 export class FrameParser {
@@ -59,7 +140,7 @@ export class FrameParser {
   #bodyRemaining = -1;
   #body: Buffer | undefined;
   #bodyFilled = 0;
-  #pendingHeaders: { command: string | undefined; headers: Map<string, string> } | undefined;
+  #pendingHeaders: { command: string | undefined; headers: ReadonlyMap<string, string> } | undefined;
   #error: { code: FrameErrorCode; detail: string } | undefined;
 
   constructor(options: FrameParserOptions) {
@@ -144,11 +225,13 @@ export class FrameParser {
     const text = (this.#headerParts.length === 1 ? this.#headerParts[0]! : Buffer.concat(this.#headerParts)).toString('utf8');
     this.#headerParts = [];
     this.#headerLen = 0;
-    const headers = new Map<string, string>();
     let command: string | undefined;
     let start = 0;
     let first = true;
-    // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call.
+    // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call. Offsets of each
+    // line (name start, colon, line end) are collected first; strings are cut only when a header is read.
+    const offsets: number[] = [];
+    let trimmed = false;
     while (start < text.length) {
       let nl = text.indexOf('\n', start);
       if (nl === -1) nl = text.length;
@@ -168,11 +251,11 @@ export class FrameParser {
         if (this.#commandLine) continue;
         return { ok: false, code: 'protocol_error', detail: 'header line without a name and colon' };
       }
-      let name = text.slice(lineStart, colon);
-      if (WS_EDGE_RE.test(name)) name = name.trim();
-      const valueStart = colon + 1 < lineEnd && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
-      headers.set(name, text.slice(valueStart, lineEnd));
+      if (!trimmed && (isSpace(text.charCodeAt(lineStart)) || isSpace(text.charCodeAt(colon - 1)))) trimmed = true;
+      offsets.push(lineStart, colon, lineEnd);
     }
+    const headers: ReadonlyMap<string, string> =
+      offsets.length > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, offsets) : headerMap(text, offsets);
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
     if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {

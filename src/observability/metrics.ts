@@ -102,6 +102,19 @@ function oneOf<T extends string>(value: string, allowed: readonly T[]): T | type
   return (allowed as readonly string[]).includes(value) ? (value as T) : OVERFLOW_LABEL;
 }
 
+/** `make(key)` once per key, then the same value (prom-client's `labels()` hashes its argument on every call). */
+function children<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    let child = made.get(key);
+    if (child === undefined) {
+      child = make(key);
+      made.set(key, child);
+    }
+    return child;
+  };
+}
+
 /** Run a provider; a throwing provider leaves the gauge empty rather than failing the scrape. */
 function read<T>(fn: (() => T) | undefined): T | undefined {
   try {
@@ -185,28 +198,43 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
   for (const r of REFUSAL_REASONS) refused.inc({ reason: r }, 0);
   for (const r of RELOAD_RESULTS) reloads.inc({ result: r }, 0);
 
-  const observe = (h: Histogram<string>, seconds: number, labels?: Record<string, string>): void => {
-    if (!Number.isFinite(seconds) || seconds < 0) return;
-    if (labels) h.observe(labels, seconds);
-    else h.observe(seconds);
-  };
+  const valid = (seconds: number): boolean => Number.isFinite(seconds) && seconds >= 0;
+  // Per-call series: one child per label set, made once (labels are bounded: enumerations and capped carriers).
+  const callChild = children((o) => calls.labels({ outcome: o }));
+  const decisionChild = children((s) => decisions.labels({ source: s }));
+  const errorChild = children((c) => errors.labels({ code: c }));
+  const attemptChild = children((k) => {
+    const [c = '', r = ''] = k.split('\u0000');
+    return attempts.labels({ carrier: c, result: r });
+  });
+  const attestationChild = children((k) => {
+    const [level = '', mode = '', downgraded = ''] = k.split('\u0000');
+    return attestations.labels({ level, mode, downgraded });
+  });
+  const answerDelayChild = children((c) => answerDelay.labels({ carrier: c }));
 
   return {
     registry,
     contentType: registry.contentType,
-    callOutcome: (o) => calls.inc({ outcome: oneOf(o, CALL_OUTCOMES) }),
-    routeDecision: (s) => decisions.inc({ source: oneOf(s, DECISION_SOURCES) }),
+    callOutcome: (o) => callChild(oneOf(o, CALL_OUTCOMES)).inc(),
+    routeDecision: (s) => decisionChild(oneOf(s, DECISION_SOURCES)).inc(),
     forcedCarrierFallback: (r) => fallbacks.inc({ reason: oneOf(r, rejectReasons) }),
-    bridgeAttempt: (c, r) => attempts.inc({ carrier: carrier(c), result: oneOf(r, ATTEMPT_RESULTS) }),
+    bridgeAttempt: (c, r) => attemptChild(`${carrier(c)}\u0000${oneOf(r, ATTEMPT_RESULTS)}`).inc(),
     failover: (c) => failovers.inc({ from_carrier: carrier(c) }),
-    callError: (c) => errors.inc({ code: oneOf(c, callCodes) }),
+    callError: (c) => errorChild(oneOf(c, callCodes)).inc(),
     sessionRefused: (r) => refused.inc({ reason: oneOf(r, REFUSAL_REASONS) }),
     replicaReload: (r) => reloads.inc({ result: oneOf(r, RELOAD_RESULTS) }),
     attestation: (level, mode, downgraded) =>
-      attestations.inc({ level: oneOf(level, ['A', 'B', 'C']), mode: oneOf(mode, ['header', 'passport', 'none']), downgraded: downgraded ? 'true' : 'false' }),
-    observeDecision: (s) => observe(decisionTime, s),
-    observeSetup: (s) => observe(setupTime, s),
-    observeAnswerDelay: (c, s) => observe(answerDelay, s, { carrier: carrier(c) }),
+      attestationChild(`${oneOf(level, ['A', 'B', 'C'])}\u0000${oneOf(mode, ['header', 'passport', 'none'])}\u0000${downgraded ? 'true' : 'false'}`).inc(),
+    observeDecision: (s) => {
+      if (valid(s)) decisionTime.observe(s);
+    },
+    observeSetup: (s) => {
+      if (valid(s)) setupTime.observe(s);
+    },
+    observeAnswerDelay: (c, s) => {
+      if (valid(s)) answerDelayChild(carrier(c)).observe(s);
+    },
     render: () => registry.metrics(),
     async totals() {
       const sum = async (c: Counter<string>, label: string): Promise<Record<string, number>> => {

@@ -124,3 +124,27 @@ for (const name of TRANSCRIPTS) {
     t.equal(feed(resplit).frames.length, asCaptured.frames.length);
   });
 }
+
+t.test('a long header block (read on demand) answers exactly like a map of its lines', async (t) => {
+  const rows: Array<[string, string[]]> = [
+    ['plain names, a repeated one', [...Array.from({ length: 40 }, (_, i) => `H-${i}: v${i}`), 'H-3: last', 'Empty:', 'Spaced:  two']],
+    ['a name with edge whitespace (trimmed, as in short blocks)', [...Array.from({ length: 40 }, (_, i) => `H-${i}: v${i}`), ' Padded : x']],
+  ];
+  for (const [name, lines] of rows) {
+    const p = new FrameParser({ maxFrameBytes: 1 << 20 });
+    const r = p.push(Buffer.from(`${lines.join('\n')}\n\n`));
+    const headers = r.ok ? r.frames[0]!.headers : new Map<string, string>();
+    const want = new Map<string, string>();
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      const raw = line.slice(colon + 1);
+      want.set(line.slice(0, colon).trim(), raw.startsWith(' ') ? raw.slice(1) : raw);
+    }
+    t.same([...headers], [...want], `${name}: same entries in the same order`);
+    t.equal(headers.size, want.size, `${name}: size`);
+    for (const k of ['H-3', 'H-39', 'Empty', 'Spaced', 'Padded', 'Missing', 'h-3']) {
+      t.equal(headers.get(k), want.get(k), `${name}: get ${k}`);
+      t.equal(headers.has(k), want.has(k), `${name}: has ${k}`);
+    }
+  }
+});
