@@ -68,6 +68,8 @@ export function buildAllowList(cidrs: readonly string[]): BlockList {
   return list;
 }
 
+const ALLOW_CACHE_MAX = 1024;
+
 /** True when `address` (as reported by a socket) is inside the allow list. */
 export function isAllowed(list: BlockList, address: string | undefined): boolean {
   if (!address) return false;
@@ -107,9 +109,23 @@ export function createEslServer(options: EslServerOptions): EslServer {
     }
   };
 
+  // The same few FreeSWITCH hosts connect thousands of times a second: remember each address's verdict
+  // (BlockList.check builds an address object per call). Bounded: emptied when it grows past ALLOW_CACHE_MAX.
+  const verdicts = new Map<string, boolean>();
+  const allowed = (address: string | undefined): boolean => {
+    if (address === undefined) return false;
+    let ok = verdicts.get(address);
+    if (ok === undefined) {
+      ok = isAllowed(allowList, address);
+      if (verdicts.size >= ALLOW_CACHE_MAX) verdicts.clear();
+      verdicts.set(address, ok);
+    }
+    return ok;
+  };
+
   const onConnection = (socket: Socket): void => {
     if (!accepting) return refuse(socket, 'shutting_down');
-    if (!isAllowed(allowList, socket.remoteAddress)) return refuse(socket, 'not_allowed');
+    if (!allowed(socket.remoteAddress)) return refuse(socket, 'not_allowed');
     if (sessions.size >= options.maxSessions) return refuse(socket, 'max_sessions');
     socket.setNoDelay(true);
     const conn = new OutboundConnection(socket, {
