@@ -13,7 +13,9 @@
  * RLIMIT_NOFILE is raised with prlimit when below sessions + 4096.
  *
  * Replica: one tenant, three carriers, prefix routes, one campaign (attestation A), 20,000 leads; call i uses
- * lead i mod 20,000. Source addresses rotate over 127.0.0.1–8 so TIME_WAIT does not exhaust ports.
+ * lead i mod 20,000. Source addresses rotate over 250 loopback addresses (127.0.1.1–250): the generator closes
+ * last, so its side holds each connection's TIME_WAIT for 60 s, and with few source addresses the kernel's free-port
+ * search in connect() grows with them until the GENERATOR is the bottleneck of the later runs (seen with 8).
  *
  * Measured per target:
  *   - saturation: closed loop, `--concurrency` (200) calls in flight, each answered and hung up at once by the
@@ -96,7 +98,7 @@ function buildBenchReplica(dir: string): string {
 
 const makeCall: CallFactory = (i) => ({
   variables: { g2d_campaign_id: 'camp1', g2d_lead_id: `lead${i % LEADS}` },
-  localAddress: `127.0.0.${1 + (i % 8)}`,
+  localAddress: `127.0.1.${1 + (i % 250)}`,
 });
 
 async function measure(target: Target, label: string, full = true): Promise<TargetResult> {
