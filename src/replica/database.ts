@@ -140,9 +140,18 @@ function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 
 /**
  * Whether `path` should be read `immutable`: a WAL-mode file (header bytes 18-19 are 2) whose -wal holds no
  * frames (absent, or emptied by `wal_checkpoint(TRUNCATE)`), in a directory callrouter cannot write.
+ * `openOn`: a connection this process already has open on that same file. Its journal mode answers instead of
+ * reading the header through a descriptor of our own: closing ANY descriptor of a file releases every POSIX
+ * lock this process holds on it — the connection's included (SQLite's own opens avoid that; ours would not).
  */
-export function prefersImmutable(path: string): boolean {
-  return walIsEmpty(path) && !directoryWritable(path) && isWalFile(path);
+export function prefersImmutable(path: string, openOn?: Database.Database): boolean {
+  if (!walIsEmpty(path) || directoryWritable(path)) return false;
+  if (openOn === undefined) return isWalFile(path);
+  try {
+    return openOn.pragma('journal_mode', { simple: true }) === 'wal';
+  } catch {
+    return false;
+  }
 }
 
 /** `<path>-wal` holds no frames: it is absent or empty (a writer that has not committed, or a TRUNCATE checkpoint). */

@@ -386,7 +386,8 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
       // Back to the fast immutable read once a writer emptied the -wal (TRUNCATE checkpoint). Tried once per
       // emptying, so without URI filenames (the reopen comes back shared) it does not reopen every tick.
       if (!immutable && handle !== undefined) {
-        if (!prefersImmutable(path)) triedImmutable = false;
+        // The handle is on the path's current file (checked above), so it can say whether that file is WAL.
+        if (!prefersImmutable(path, handle.db)) triedImmutable = false;
         else if (!triedImmutable) {
           triedImmutable = true;
           return switchTo(false);
