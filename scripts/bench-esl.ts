@@ -22,8 +22,8 @@
  *     callee; new calls/s = calls that ended (bridged + exit) per second over `--seconds` (10) after 2 s warm-up;
  *     CPU µs per call of the process under test (from /proc) — the figure least disturbed by a busy host;
  *   - setup latency at 500 and 1,000 calls/s (open loop, 1 ms scheduler, 1 s warm-up): peer TCP connect() →
- *     bridge command parsed by the peer. Includes TCP connect, the connect reply, linger/filter/event round trips,
- *     the replica lookup and decision, the multiset and the bridge, on both sides of loopback (the bare
+ *     bridge command parsed by the peer. Includes TCP connect, the connect reply, the replica lookup and decision,
+ *     and the one write carrying linger/filter/event/multiset/bridge, on both sides of loopback (the bare
  *     responder's figure is the floor of the same exchange). Calls not bridged within 15 s are dropped and
  *     counted failed (a handshake ACK lost to a full accept queue — see "listen overflows");
  *   - memory, on a FRESH process after 1 s of turnover calls: `--sessions` (10,000) calls bridged and held;
