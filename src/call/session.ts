@@ -247,7 +247,10 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       let gaveUp = false;
 
       for (const pc of candidates) {
-        if (watch.aLegGone || watch.closed) break;
+        if (watch.aLegGone) break;
+        // Closed before this attempt could be sent (e.g. broken in the same read as the connect reply): a session
+        // failure — or the caller, if the switch said so first — never a routing outcome.
+        if (watch.closed || conn.isClosed) return lost('connection closed before the bridge');
         const { candidate } = pc;
         const identity = identityForCandidate({
           plan: pc.identity, keys: deps.keys, tenantId: decision.tenantId, origTn: decision.callerId ?? '',

@@ -64,6 +64,8 @@ export interface HarnessOptions {
 
 export interface Harness {
   fs: FakeFreeSwitch;
+  /** The daemon side's listening port (for raw peers). */
+  port: number;
   metrics: Metrics;
   config: Config;
   logs: Array<Record<string, unknown>>;
@@ -124,6 +126,7 @@ export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harne
   };
   return {
     fs,
+    port,
     metrics,
     config,
     logs,

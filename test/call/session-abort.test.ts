@@ -1,5 +1,7 @@
 import t from 'tap';
+import { connect } from 'node:net';
 import type { CallHandle } from '../fake-freeswitch/fake-freeswitch.js';
+import { connectReply } from '../hostile/support/scripted-peer.js';
 import { GATEWAYS, harness, VARS } from './harness.js';
 
 t.test('the caller hangs up while the decision runs: no bridge runs, outcome caller_hangup', async (t) => {
@@ -100,5 +102,19 @@ t.test('a bridge that never completes within the attempt bound: hang up ALLOTTED
   t.equal(rec.hangupCause, 'ALLOTTED_TIMEOUT');
   t.match(h.summaries()[0], { outcome: 'failed', attempts: [{ cause: 'ALLOTTED_TIMEOUT', result: 'timeout' }] });
   t.ok(h.logs.some((l) => l['msg'] === 'bridge did not complete within the attempt bound; hanging up'));
+  t.equal(h.activeSessions(), 0);
+});
+
+t.test('the connection breaks in the same read as the connect reply: esl_failure, never a routing outcome', async (t) => {
+  // The reply and a frame that breaks the protocol arrive together: the connection is closed before the session
+  // has read the reply, so no carrier may be tried and the outcome must name the socket, not the routing.
+  const h = await harness(t, { gateways: GATEWAYS });
+  const peer = connect(h.port, '127.0.0.1');
+  peer.on('error', () => {});
+  await new Promise<void>((resolve) => peer.once('data', () => resolve()));
+  peer.write(`${connectReply('broken-1', VARS)}Content-Type: text/event-json\nContent-Length: -1\n\n`);
+  await new Promise<void>((resolve) => peer.once('close', () => resolve()));
+  await h.settled();
+  t.match(h.summaries()[0], { outcome: 'error', code: 'esl_failure', attempts: [] });
   t.equal(h.activeSessions(), 0);
 });
