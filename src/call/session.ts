@@ -4,7 +4,7 @@
  *
  * Flow: connect → read and check the campaign/lead/tenant channel variables → plan (pure) → per candidate:
  * identity + bridge argument → write, in ONE batch for the first attempt, `linger N`, `filter Unique-ID <uuid>`,
- * `event json <the 4 events we use>`, `multiset continue_on_fail=true hangup_after_bridge=true
+ * the negative filters of UNREAD_APPS, `event json <the 4 events we use>`, `multiset continue_on_fail=true hangup_after_bridge=true
  * sip_copy_custom_headers=false` and the `bridge` to one carrier (replies matched in order: the connection
  * pipelines) → wait for CHANNEL_BRIDGE (answered) or that bridge's CHANNEL_EXECUTE_COMPLETE → fail over per
  * policy (reset multiset + bridge, one write) → at the end hang the A-leg up if it is still up, wait (bounded) for

@@ -61,6 +61,10 @@ t.test(`${SESSIONS} mixed sessions: RSS and descriptors flat, 0 sessions left (s
   t.ok(end.fds <= baseline.fds + 4, `descriptors back near baseline: ${baseline.fds} → ${end.fds}`);
   const total = Object.values(calls).reduce((a, b) => a + b, 0);
   t.ok(total >= SESSIONS, `one outcome counted per session (${total} incl. warm-up)`);
+  // Every call of this traffic has a route: a drop or garbage must end as error/caller_hangup, never as a
+  // routing outcome (a connection closed before the first bridge once did).
+  t.equal(calls['outcome="no_route"'] ?? 0, 0, 'no session misreported as no_route');
+  t.equal(calls['outcome="invalid"'] ?? 0, 0, 'no session misreported as invalid');
   const normal = await runPeer(d.eslPort, { uuid: 'after-the-run', variables: CALL_VARS });
   t.equal(normal.end, 'exit', 'a normal call afterwards completes');
   t.match(await d.waitForLog((l) => l.msg === 'call' && l['call_uuid'] === 'after-the-run'), { outcome: 'answered' });
