@@ -37,6 +37,11 @@ export interface OpenReplicaOptions {
    * a lookup descends saves those syscalls and copies. SQLite empties it whenever another connection commits.
    */
   pageCacheMb?: number | undefined;
+  /**
+   * A connection this process already has open on the SAME file: it says whether the file is WAL, so opening
+   * does not read the header through a descriptor of its own (see {@link prefersImmutable}).
+   */
+  openOn?: Database.Database | undefined;
 }
 
 /** Identity of the file a handle reads: a writer that renames a new file over the path changes `ino`. */
@@ -100,7 +105,7 @@ function openValidated(path: string, opts: OpenReplicaOptions): Omit<ReplicaDb, 
   // Shared reads in a read-only directory with a -shm no live writer holds go through SQLite's "unreliable
   // shm" path, which re-reads pages on every transaction (measured ~10x slower per lookup). With no WAL frames
   // the main file is complete, so immutable is both correct and fast there.
-  const immutableFirst = prefersImmutable(path);
+  const immutableFirst = prefersImmutable(path, opts.openOn);
   if (immutableFirst) {
     try {
       return openAs(path, opts, 'immutable');

@@ -253,7 +253,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     let nextQueries: ReplicaQueries;
     let loaded: Loaded;
     try {
-      next = openReplica(path, { busyTimeoutMs, pageCacheMb });
+      next = openReplica(path, { busyTimeoutMs, pageCacheMb, openOn: st === undefined ? undefined : sameFileHandle(st) });
     } catch (err) {
       failedReplacement = st ? fileKey(st) : undefined;
       return fail(fault(err));
@@ -284,13 +284,22 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
    */
   function probe(): ReplicaFault | undefined {
     try {
-      openReplica(path, { busyTimeoutMs }).close();
+      const st = statSync(path, { throwIfNoEntry: false });
+      openReplica(path, { busyTimeoutMs, openOn: st === undefined ? undefined : sameFileHandle(st) }).close();
       return undefined;
     } catch (err) {
       const f = fault(err);
       // Busy or missing say nothing about the content; only a corrupt or schema-less file condemns the handle.
       return f.code === 'replica_corrupt' || f.code === 'replica_schema_invalid' ? f : undefined;
     }
+  }
+
+  /**
+   * The open handle's connection when it is a shared one reading the file `st` describes (same device and
+   * inode). An immutable connection reports journal mode `delete` even for a WAL file, so it cannot answer.
+   */
+  function sameFileHandle(st: Stats): ReplicaDb['db'] | undefined {
+    return handle?.mode === 'shared' && st.ino === handle.file.ino && st.dev === handle.file.dev ? handle.db : undefined;
   }
 
   function replaced(st: Stats): boolean {
