@@ -1,6 +1,7 @@
 /**
  * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]
- * [--saturation-only]` (the last: only the daemon's saturation run, e.g. to profile it with --cpu-prof)
+ * [--saturation-only] [--node-arg FLAG]` (--saturation-only: only the daemon's saturation run, e.g. to profile it
+ * with --cpu-prof; --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
