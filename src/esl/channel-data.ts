@@ -2,6 +2,7 @@
  * Decoding what FreeSWITCH tells us about a channel: the URL-encoded connect reply and plain events, and the
  * (not encoded) JSON events. Pure functions; every input is untrusted.
  */
+import { HeaderView } from './header-view.js';
 
 /** The channel as dumped in the reply to `connect`. */
 export interface ChannelData {
@@ -108,30 +109,6 @@ export function decodeHeaders(raw: ReadonlyMap<string, string>): Map<string, str
   const out = new Map<string, string>();
   for (const [name, value] of raw) out.set(name, decodeEslValue(value));
   return out;
-}
-
-/** A read-only string map computed from another representation: subclasses give get/has/size/entries. */
-abstract class HeaderView implements ReadonlyMap<string, string> {
-  abstract get(name: string): string | undefined;
-  abstract has(name: string): boolean;
-  abstract get size(): number;
-  abstract entries(): MapIterator<[string, string]>;
-
-  *keys(): MapIterator<string> {
-    for (const [name] of this.entries()) yield name;
-  }
-
-  *values(): MapIterator<string> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, string]> {
-    return this.entries();
-  }
-
-  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
-  }
 }
 
 /**

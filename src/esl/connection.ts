@@ -110,7 +110,6 @@ export interface OutboundConnectionOptions {
 }
 
 interface PendingCommand {
-  readonly frame: Buffer;
   /** What its reply must look like; null for `connect` (answered by the channel dump). */
   readonly shape: ReplyShape | null;
   readonly onReply: (() => void) | undefined;
@@ -123,7 +122,6 @@ interface PendingCommand {
  * deadline, so one timer bounds them all; it is cleared when the last of them is answered.
  */
 interface ReplyDeadline {
-  readonly batch: number;
   readonly timeoutMs: number;
   timer: unknown;
   awaiting: number;
@@ -160,8 +158,7 @@ export class OutboundConnection {
   /** Written, awaiting their replies, oldest first. */
   #inflight: PendingCommand[] = [];
   #corked = false;
-  /** Counts writes (ticks in which something was written): commands of one batch share a reply deadline. */
-  #batch = 0;
+  /** The deadline of the write being batched (until uncork): its commands with the same timeout share it. */
   #openDeadline: ReplyDeadline | undefined;
   #seq = 0;
   #backlog: EslEvent[] = [];
@@ -382,7 +379,7 @@ export class OutboundConnection {
     if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
     return new Promise((resolve) => {
       this.#write(frame);
-      const pending: PendingCommand = { frame, shape, onReply, resolve, deadline: this.#deadlineFor(timeoutMs) };
+      const pending: PendingCommand = { shape, onReply, resolve, deadline: this.#deadlineFor(timeoutMs) };
       this.#inflight.push(pending);
     });
   }
@@ -390,11 +387,11 @@ export class OutboundConnection {
   /** The reply deadline of a command written now: shared with the other commands of this write, if any. */
   #deadlineFor(timeoutMs: number): ReplyDeadline {
     const open = this.#openDeadline;
-    if (open !== undefined && open.batch === this.#batch && open.timeoutMs === timeoutMs && open.timer !== undefined) {
+    if (open !== undefined && open.timeoutMs === timeoutMs && open.timer !== undefined) {
       open.awaiting++;
       return open;
     }
-    const deadline: ReplyDeadline = { batch: this.#batch, timeoutMs, timer: undefined, awaiting: 1 };
+    const deadline: ReplyDeadline = { timeoutMs, timer: undefined, awaiting: 1 };
     deadline.timer = this.#timers.setTimeout(() => {
       deadline.timer = undefined;
       // A reply may still come; matching it (or a later one) to the next command must never happen.
@@ -417,7 +414,6 @@ export class OutboundConnection {
   #write(frame: Buffer): void {
     if (!this.#corked) {
       this.#corked = true;
-      this.#batch++;
       this.#socket.cork();
       // After the current job: everything the caller issues synchronously (a whole call setup) is batched.
       queueMicrotask(this.#uncork);
@@ -427,6 +423,7 @@ export class OutboundConnection {
 
   readonly #uncork = (): void => {
     this.#corked = false;
+    this.#openDeadline = undefined;
     this.#socket.uncork();
   };
 

@@ -12,6 +12,7 @@
  * poisoned after an error. Buffered bytes are copied out of the socket's chunks, so a small frame never pins a
  * large chunk in memory, and nothing is kept between frames.
  */
+import { HeaderView } from './header-view.js';
 
 /** One parsed frame. Header names are case-sensitive as sent; values are raw (not URL-decoded). */
 export interface EslFrame {
@@ -72,12 +73,13 @@ function headerMap(text: string, offsets: readonly number[]): Map<string, string
  * A long header block read on demand: `get` finds the LAST line with that exact name (Map semantics), cutting
  * only the value it returns; iteration builds the full map once. For blocks whose names need no trimming.
  */
-class HeaderBlock implements ReadonlyMap<string, string> {
+class HeaderBlock extends HeaderView {
   readonly #text: string;
   readonly #offsets: readonly number[];
   #all: Map<string, string> | undefined;
 
   constructor(text: string, offsets: readonly number[]) {
+    super();
     this.#text = text;
     this.#offsets = offsets;
   }
@@ -109,22 +111,6 @@ class HeaderBlock implements ReadonlyMap<string, string> {
 
   entries(): MapIterator<[string, string]> {
     return this.#map().entries();
-  }
-
-  keys(): MapIterator<string> {
-    return this.#map().keys();
-  }
-
-  values(): MapIterator<string> {
-    return this.#map().values();
-  }
-
-  [Symbol.iterator](): MapIterator<[string, string]> {
-    return this.#map().entries();
-  }
-
-  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.#map()) fn.call(thisArg, v, k, this);
   }
 }
 

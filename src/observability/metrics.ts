@@ -102,13 +102,17 @@ function oneOf<T extends string>(value: string, allowed: readonly T[]): T | type
   return (allowed as readonly string[]).includes(value) ? (value as T) : OVERFLOW_LABEL;
 }
 
-/** `make(key)` once per key, then the same value (prom-client's `labels()` hashes its argument on every call). */
-function children<T>(make: (key: string) => T): (key: string) => T {
+/**
+ * One child per label set, made on first use (prom-client's `labels()` hashes its argument on every call).
+ * Label values are bounded by the callers (enumerations, capped carrier names), so the map is too.
+ */
+function children<T>(make: (labels: Record<string, string>) => T): (labels: Record<string, string>) => T {
   const made = new Map<string, T>();
-  return (key) => {
+  return (labels) => {
+    const key = Object.values(labels).join('\u0000');
     let child = made.get(key);
     if (child === undefined) {
-      child = make(key);
+      child = make(labels);
       made.set(key, child);
     }
     return child;
@@ -200,32 +204,26 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
 
   const valid = (seconds: number): boolean => Number.isFinite(seconds) && seconds >= 0;
   // Per-call series: one child per label set, made once (labels are bounded: enumerations and capped carriers).
-  const callChild = children((o) => calls.labels({ outcome: o }));
-  const decisionChild = children((s) => decisions.labels({ source: s }));
-  const errorChild = children((c) => errors.labels({ code: c }));
-  const attemptChild = children((k) => {
-    const [c = '', r = ''] = k.split('\u0000');
-    return attempts.labels({ carrier: c, result: r });
-  });
-  const attestationChild = children((k) => {
-    const [level = '', mode = '', downgraded = ''] = k.split('\u0000');
-    return attestations.labels({ level, mode, downgraded });
-  });
-  const answerDelayChild = children((c) => answerDelay.labels({ carrier: c }));
+  const callChild = children((l) => calls.labels(l));
+  const decisionChild = children((l) => decisions.labels(l));
+  const errorChild = children((l) => errors.labels(l));
+  const attemptChild = children((l) => attempts.labels(l));
+  const attestationChild = children((l) => attestations.labels(l));
+  const answerDelayChild = children((l) => answerDelay.labels(l));
 
   return {
     registry,
     contentType: registry.contentType,
-    callOutcome: (o) => callChild(oneOf(o, CALL_OUTCOMES)).inc(),
-    routeDecision: (s) => decisionChild(oneOf(s, DECISION_SOURCES)).inc(),
+    callOutcome: (o) => callChild({ outcome: oneOf(o, CALL_OUTCOMES) }).inc(),
+    routeDecision: (s) => decisionChild({ source: oneOf(s, DECISION_SOURCES) }).inc(),
     forcedCarrierFallback: (r) => fallbacks.inc({ reason: oneOf(r, rejectReasons) }),
-    bridgeAttempt: (c, r) => attemptChild(`${carrier(c)}\u0000${oneOf(r, ATTEMPT_RESULTS)}`).inc(),
+    bridgeAttempt: (c, r) => attemptChild({ carrier: carrier(c), result: oneOf(r, ATTEMPT_RESULTS) }).inc(),
     failover: (c) => failovers.inc({ from_carrier: carrier(c) }),
-    callError: (c) => errorChild(oneOf(c, callCodes)).inc(),
+    callError: (c) => errorChild({ code: oneOf(c, callCodes) }).inc(),
     sessionRefused: (r) => refused.inc({ reason: oneOf(r, REFUSAL_REASONS) }),
     replicaReload: (r) => reloads.inc({ result: oneOf(r, RELOAD_RESULTS) }),
     attestation: (level, mode, downgraded) =>
-      attestationChild(`${oneOf(level, ['A', 'B', 'C'])}\u0000${oneOf(mode, ['header', 'passport', 'none'])}\u0000${downgraded ? 'true' : 'false'}`).inc(),
+      attestationChild({ level: oneOf(level, ['A', 'B', 'C']), mode: oneOf(mode, ['header', 'passport', 'none']), downgraded: downgraded ? 'true' : 'false' }).inc(),
     observeDecision: (s) => {
       if (valid(s)) decisionTime.observe(s);
     },
@@ -233,7 +231,7 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
       if (valid(s)) setupTime.observe(s);
     },
     observeAnswerDelay: (c, s) => {
-      if (valid(s)) answerDelayChild(carrier(c)).observe(s);
+      if (valid(s)) answerDelayChild({ carrier: carrier(c) }).observe(s);
     },
     render: () => registry.metrics(),
     async totals() {

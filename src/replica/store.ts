@@ -253,7 +253,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
     let nextQueries: ReplicaQueries;
     let loaded: Loaded;
     try {
-      next = openReplica(path, { busyTimeoutMs, pageCacheMb, openOn: st === undefined ? undefined : sameFileHandle(st) });
+      next = openReplica(path, { busyTimeoutMs, pageCacheMb, openOn: sameFileHandle(st) });
     } catch (err) {
       failedReplacement = st ? fileKey(st) : undefined;
       return fail(fault(err));
@@ -282,10 +282,9 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
    * The file changed without a commit we saw (a checkpoint, or bytes written around SQLite): a fresh
    * connection validates it. Returns the fault when it is unusable.
    */
-  function probe(): ReplicaFault | undefined {
+  function probe(st: Stats): ReplicaFault | undefined {
     try {
-      const st = statSync(path, { throwIfNoEntry: false });
-      openReplica(path, { busyTimeoutMs, openOn: st === undefined ? undefined : sameFileHandle(st) }).close();
+      openReplica(path, { busyTimeoutMs, openOn: sameFileHandle(st) }).close();
       return undefined;
     } catch (err) {
       const f = fault(err);
@@ -298,8 +297,8 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
    * The open handle's connection when it is a shared one reading the file `st` describes (same device and
    * inode). An immutable connection reports journal mode `delete` even for a WAL file, so it cannot answer.
    */
-  function sameFileHandle(st: Stats): ReplicaDb['db'] | undefined {
-    return handle?.mode === 'shared' && st.ino === handle.file.ino && st.dev === handle.file.dev ? handle.db : undefined;
+  function sameFileHandle(st: Stats | undefined): ReplicaDb['db'] | undefined {
+    return st !== undefined && handle?.mode === 'shared' && st.ino === handle.file.ino && st.dev === handle.file.dev ? handle.db : undefined;
   }
 
   function replaced(st: Stats): boolean {
@@ -376,7 +375,7 @@ export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): R
       const key = fileKey(st);
       const immutable = handle?.mode === 'immutable';
       if (key !== seenFile) {
-        const bad = probe();
+        const bad = probe(st);
         if (bad !== undefined) {
           // Same inode, rewritten outside SQLite (data_version misses that) into something unusable: the
           // handle's page cache may still answer, but the file under it is gone, so stop serving from it.
