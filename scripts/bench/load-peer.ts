@@ -7,7 +7,8 @@
  * Per call, after the bridge command: CHANNEL_EXECUTE, CHANNEL_ANSWER, CHANNEL_BRIDGE; then, at once (`turnover`)
  * or when `release()`d (`hold`), the callee hangs up: CHANNEL_UNBRIDGE, CHANNEL_HANGUP, the bridge's and the socket
  * app's CHANNEL_EXECUTE_COMPLETE, CHANNEL_HANGUP_COMPLETE, the linger notice; on `exit`, `+OK bye`, the disconnect
- * notice and the close. Timing: `startedAt` is taken right before the TCP connect, `bridgeAt` when the bridge
+ * notice and the close. Timing: `startedAt` is taken right before the TCP connect, `connectAt` when the daemon's
+ * `connect` is parsed, `connectReplyAt` once the connect reply is handed to the socket, `bridgeAt` when the bridge
  * command is parsed (performance.now(), ms).
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +23,9 @@ export interface PeerCallResult {
   readonly startedAt: number;
   /** When the bridge command arrived; undefined if it never did. */
   readonly bridgeAt: number | undefined;
+  /** When the daemon's `connect` command was parsed, and when the connect reply was handed to the socket. */
+  readonly connectAt: number | undefined;
+  readonly connectReplyAt: number | undefined;
   readonly endedAt: number;
   readonly bridgeArg: string | undefined;
   /** Bridged, then `exit` received before the close. */
@@ -123,6 +127,8 @@ class OneCall implements PeerCall {
   #seq = 2000;
   #parked = false;
   #bridgeAt: number | undefined;
+  #connectAt: number | undefined;
+  #connectReplyAt: number | undefined;
   #bridgeArg: string | undefined;
   #bridgeAppUuid = '';
   #held = false;
@@ -180,7 +186,12 @@ class OneCall implements PeerCall {
     const verb = sp === -1 ? command : command.slice(0, sp);
     const args = sp === -1 ? [] : command.slice(sp + 1).split(' ');
     if (!this.#connected) {
-      if (verb === 'connect') this.#onConnect();
+      if (verb === 'connect') {
+        this.#connectAt = performance.now();
+        this.#onConnect();
+        this.#flush();
+        this.#connectReplyAt = performance.now();
+      }
       return;
     }
     switch (verb) {
@@ -301,6 +312,8 @@ class OneCall implements PeerCall {
     this.#resolve({
       startedAt: this.#startedAt,
       bridgeAt: this.#bridgeAt,
+      connectAt: this.#connectAt,
+      connectReplyAt: this.#connectReplyAt,
       endedAt: performance.now(),
       bridgeArg: this.#bridgeArg,
       ok: this.#bridgeAt !== undefined && this.#exit,

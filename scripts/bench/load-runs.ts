@@ -53,7 +53,10 @@ export interface OpenLoopResult {
   readonly rate: number;
   readonly launched: number;
   readonly failed: number;
-  /** Connect → bridge received, ms. */
+  /**
+   * Daemon-added setup, ms: connect() → bridge command parsed by the peer, minus the peer's own turnaround
+   * (`connect` parsed → connect reply handed to the socket), which is the switch's time, not the daemon's.
+   */
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -82,7 +85,7 @@ export async function openLoop(peer: LoadPeer, make: CallFactory, opts: { rate: 
         if (n >= warm) {
           lags.push(performance.now() - intended);
           pending.push(call.done.then((r) => {
-            if (r.ok && r.bridgeAt !== undefined) latencies.push(r.bridgeAt - r.startedAt);
+            if (r.ok && r.bridgeAt !== undefined) latencies.push(daemonAddedMs(r));
             else failed++;
           }));
         } else {
@@ -106,6 +109,12 @@ export async function openLoop(peer: LoadPeer, make: CallFactory, opts: { rate: 
     max: latencies.at(-1) ?? NaN,
     lagP99: quantile(lags, 0.99),
   };
+}
+
+/** Connect → bridge received, less the peer's connect-reply turnaround (when the peer saw the `connect`). */
+export function daemonAddedMs(r: PeerCallResult): number {
+  const turnaround = r.connectAt !== undefined && r.connectReplyAt !== undefined ? r.connectReplyAt - r.connectAt : 0;
+  return r.bridgeAt! - r.startedAt - turnaround;
 }
 
 export interface HeldCalls {
