@@ -45,6 +45,7 @@ const CR = 0x0d;
 const EMPTY: readonly EslFrame[] = Object.freeze([]);
 const CONTENT_LENGTH_RE = /^[0-9]{1,10}$/;
 const SPACE = 0x20;
+const BLANK_LINE = Buffer.from('\n\n');
 /** Header blocks longer than this (the connect reply: 100+ lines) are read lazily (see HeaderBlock). */
 const LAZY_HEADER_LINES = 24;
 
@@ -122,6 +123,8 @@ export class FrameParser {
   #headerLen = 0;
   /** The current header line has a byte other than `\r` (so a `\n` now ends a line, not the block). */
   #lineHasContent = false;
+  /** A buffered line of this block had such a byte (CR-only lines alone make a stray blank line, not a frame). */
+  #blockHasContent = false;
   /** Body bytes still expected; -1 while reading headers. */
   #bodyRemaining = -1;
   #body: Buffer | undefined;
@@ -155,6 +158,22 @@ export class FrameParser {
         if (this.#bodyRemaining === 0) (frames ??= []).push(this.#finishBody());
         continue;
       }
+      if (this.#headerLen === 0 && chunk[pos] !== LF && chunk[pos] !== CR) {
+        // The usual case: a whole header block in this chunk, LF-only as FreeSWITCH writes it. Cut it as one
+        // string instead of a Buffer per line plus a concat (the connect reply has 100+ lines per call).
+        const blank = chunk.indexOf(BLANK_LINE, pos);
+        // Same bound as line by line, which counts the blank line too.
+        if (blank !== -1 && blank + 2 - pos <= this.#max) {
+          const text = chunk.toString('utf8', pos, blank + 1);
+          if (!text.includes('\r')) {
+            pos = blank + 2;
+            const parsed = this.#parseHeaderText(text);
+            if (!parsed.ok) return this.#fail(parsed.code, parsed.detail, frames);
+            if (parsed.frame) (frames ??= []).push(parsed.frame);
+            continue;
+          }
+        }
+      }
       const nl = chunk.indexOf(LF, pos);
       const lineEnd = nl === -1 ? end : nl;
       if (!this.#lineHasContent) {
@@ -169,6 +188,7 @@ export class FrameParser {
       if (this.#headerLen + (segEnd - pos) > this.#max) {
         return this.#fail('frame_too_large', `header block over ${this.#max} bytes`, frames);
       }
+      if (this.#lineHasContent) this.#blockHasContent = true;
       if (nl === -1) {
         this.#headerParts.push(chunk.subarray(pos, end));
         this.#headerLen += end - pos;
@@ -182,9 +202,14 @@ export class FrameParser {
         pos = segEnd;
         continue;
       }
-      // A blank line: the end of a header block — or a stray blank line between frames, which is skipped.
+      // A blank line: the end of a header block — or a stray blank line between frames, which is skipped (also
+      // when its CR came in an earlier chunk than its LF).
       pos = segEnd;
-      if (this.#headerLen === 0) continue;
+      if (!this.#blockHasContent) {
+        this.#headerParts = [];
+        this.#headerLen = 0;
+        continue;
+      }
       const parsed = this.#finishHeaders();
       if (!parsed.ok) return this.#fail(parsed.code, parsed.detail, frames);
       if (parsed.frame) (frames ??= []).push(parsed.frame);
@@ -201,6 +226,7 @@ export class FrameParser {
     this.#headerParts = [];
     this.#body = undefined;
     this.#headerLen = 0;
+    this.#blockHasContent = false;
     this.#bodyRemaining = -1;
     return { ok: false, code, detail, frames: frames ?? EMPTY };
   }
@@ -211,6 +237,14 @@ export class FrameParser {
     const text = (this.#headerParts.length === 1 ? this.#headerParts[0]! : Buffer.concat(this.#headerParts)).toString('utf8');
     this.#headerParts = [];
     this.#headerLen = 0;
+    this.#blockHasContent = false;
+    return this.#parseHeaderText(text);
+  }
+
+  /** A header block's text (every line with its `\n`, the blank line not included) → the frame, or its body pending. */
+  #parseHeaderText(text: string):
+    | { ok: true; frame: EslFrame | undefined }
+    | { ok: false; code: FrameErrorCode; detail: string } {
     let command: string | undefined;
     let start = 0;
     let first = true;

@@ -148,3 +148,30 @@ t.test('a long header block (read on demand) answers exactly like a map of its l
     }
   }
 });
+
+t.test('a block whole in one chunk and the same block fed byte by byte give the same frames and errors', async (t) => {
+  // One chunk takes the whole-block path; byte by byte takes the line-by-line one. Sizes around the bound
+  // check that both draw it at the same byte.
+  const block = (lines: number): string => `${Array.from({ length: lines }, (_, i) => `H-${i}: v`).join('\n')}\n\n`;
+  const rows: Array<[string, string, number]> = [
+    ['reply', 'Content-Type: command/reply\nReply-Text: +OK\n\n', MAX],
+    ['event with body', event.toString(), MAX],
+    ['CRLF block', 'Content-Type: command/reply\r\nReply-Text: +OK\r\n\r\n', MAX],
+    ['stray blank lines first', '\n\n\r\nContent-Type: command/reply\nReply-Text: +OK\n\n', MAX],
+    ['line without colon', 'Content-Type: command/reply\nnocolon\n\n', MAX],
+    ['block one byte under the bound', block(10), Buffer.byteLength(block(10)) + 1],
+    ['block exactly at the bound', block(10), Buffer.byteLength(block(10))],
+    ['block one byte over the bound', block(10), Buffer.byteLength(block(10)) - 1],
+    ['two frames', `${reply.toString()}${reply.toString()}`, MAX],
+  ];
+  for (const [name, text, max] of rows) {
+    const whole = feed([Buffer.from(text)], max);
+    const bytewise = feed(Array.from(Buffer.from(text), (b) => Buffer.from([b])), max);
+    t.equal(whole.error, bytewise.error, `${name}: same error`);
+    t.same(
+      whole.frames.map((f) => [f.command, [...f.headers], f.body?.toString()]),
+      bytewise.frames.map((f) => [f.command, [...f.headers], f.body?.toString()]),
+      `${name}: same frames`,
+    );
+  }
+});
