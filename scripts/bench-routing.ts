@@ -27,6 +27,8 @@
  *   daemon path (first row)  43.1k–69.6k/s wall, 46.7k–69.9k per CPU-s, p50 13.1–19.6 µs, p99 31–67 µs
  *   daemon path again        41.6k–77.5k/s wall, p50 12.2–20.7 µs, p99 23–81 µs
  *   index build max 71–110 ms, RSS after the daemon path 198–202 MB                                          PASS
+ *   (session 3, one run) daemon path with each call right after a 10 ms sleep: p50 267 µs, p99 442 µs — the
+ *   host's wake-up cost (a Firecracker guest under nested virtualization), against 16.7–18.8 µs back to back
  *
  * Results, `npm run bench:routing -- --replica FILE` (1,000,000 leads), twice back to back, 2-vCPU AMD EPYC VM
  * shared with the lead's event-socket benchmark, load average 3.1 → 2.8, Node 20.20.2, better-sqlite3 12:
