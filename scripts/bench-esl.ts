@@ -317,6 +317,7 @@ async function main(): Promise<void> {
     lines.push(`pinning: daemon/bare CPU 0 (${d.env['pinned'] ? 'yes' : 'no'}), generator CPU 1 (${generatorEnv.pinned ? 'yes' : 'no'}); nofile daemon ${d.env['nofile']}, generator ${generatorEnv.nofile}`);
     lines.push(`host floor (idle, loopback 1-byte round trip CPU 1 <-> CPU 0, ${floor.roundTrips} trips): p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms, p99.9 ${fmt(floor.p999, 2)} ms, max ${fmt(floor.max, 1)} ms`);
     lines.push('  (a setup is two round trips between generator and daemon: its p99 cannot be below ~2x this p99 here)');
+    lines.push(`host preemption: a 1 s busy loop on CPU 0 lost the CPU ${floor.stolen.gaps} times for over 1 ms (${fmt(floor.stolen.totalMs, 1)} ms in all, longest ${fmt(floor.stolen.longestMs, 1)} ms)`);
     lines.push(`host wake-up cost: one stat(2) ${fmt(floor.statHotUs, 1)} µs back to back, ${fmt(floor.statAfterSleepUs.p50, 1)} µs p50 / ${fmt(floor.statAfterSleepUs.p99, 1)} µs p99 as the first syscall after a 10 ms sleep`);
     lines.push('');
     lines.push('                                      daemon  bare same-exch  bare pipelined');

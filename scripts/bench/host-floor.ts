@@ -5,7 +5,11 @@
  * round trips), so a setup p99 below about twice this round trip's p99 cannot be shown on this host, whatever
  * the process under test does. On a shared VM the tail comes from vCPU scheduling, not from Node.
  *
- * Also the price of waking up: one stat(2) right after a 10 ms sleep against the same stat back to back. Under
+ * Also how often the host takes CPU 0 away: a busy loop pinned there for a second, counting the gaps (> 1 ms)
+ * between two consecutive clock reads — time the vCPU did not run (the hypervisor's steal); a call in progress
+ * during such a gap is late by all of it, and the queue behind it too.
+ *
+ * And the price of waking up: one stat(2) right after a 10 ms sleep against the same stat back to back. Under
  * nested virtualization (this CI host is a Firecracker guest with nested PVM) a process that slept pays for its
  * page-table and cache refill on the first things it touches, so the first work after every idle moment costs
  * many times its hot price — at light load, every call's setup starts that way.
@@ -22,6 +26,8 @@ export interface HostFloor {
   readonly p99: number;
   readonly p999: number;
   readonly max: number;
+  /** A 1 s busy loop on CPU 0: gaps over 1 ms between consecutive clock reads, their count and the longest (ms). */
+  readonly stolen: { gaps: number; longestMs: number; totalMs: number };
   /** One stat(2), µs: back to back (p50), and as the first syscall after a 10 ms sleep (p50, p99). */
   readonly statHotUs: number;
   readonly statAfterSleepUs: { p50: number; p99: number };
@@ -30,6 +36,21 @@ export interface HostFloor {
 function quantiles(values: number[]): (p: number) => number {
   values.sort((a, b) => a - b);
   return (p) => values[Math.min(values.length - 1, Math.floor(p * values.length))] ?? NaN;
+}
+
+const BUSY_LOOP = `const end=performance.now()+1000;let last=performance.now(),gaps=0,longest=0,total=0;
+while(true){const now=performance.now(),g=now-last;if(g>1){gaps++;total+=g;if(g>longest)longest=g;}last=now;if(now>end)break;}
+process.stdout.write(JSON.stringify({gaps,longestMs:longest,totalMs:total})+'\\n');`;
+
+/** Runs the busy loop pinned to CPU 0 (where the process under test runs). */
+async function stolenTime(): Promise<HostFloor['stolen']> {
+  const child = spawn(process.execPath, ['-e', BUSY_LOOP], { stdio: ['ignore', 'pipe', 'inherit'] });
+  pin(child.pid!, 0);
+  let text = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => (text += d));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(text) as HostFloor['stolen'];
 }
 
 async function statCost(samples: number): Promise<Pick<HostFloor, 'statHotUs' | 'statAfterSleepUs'>> {
@@ -85,7 +106,7 @@ export async function measureHostFloor(seconds: number): Promise<HostFloor> {
       socket.on('error', reject);
     });
     const q = quantiles(rtts);
-    return { roundTrips: rtts.length, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: rtts.at(-1) ?? NaN, ...(await statCost(200)) };
+    return { roundTrips: rtts.length, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: rtts.at(-1) ?? NaN, stolen: await stolenTime(), ...(await statCost(200)) };
   } finally {
     child.kill('SIGTERM');
   }
