@@ -1,7 +1,8 @@
 /**
- * `npm run bench:esl [-- --quick] [--seconds N] [--sessions N] [--concurrency N] [--log-level L] [--cpu-prof DIR]
- * [--saturation-only] [--node-arg FLAG]` (--saturation-only: only the daemon's saturation run, e.g. to profile it
- * with --cpu-prof; --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
+ * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only] [--node-arg FLAG]` (--saturation-only: one saturation
+ * window of the daemon alone, e.g. to profile it with --cpu-prof or to compare two builds in interleaved runs;
+ * --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
@@ -18,11 +19,16 @@
  * last, so its side holds each connection's TIME_WAIT for 60 s, and with few source addresses the kernel's free-port
  * search in connect() grows with them until the GENERATOR is the bottleneck of the later runs (seen with 8).
  *
- * Measured per target:
- *   - saturation: closed loop, `--concurrency` (200) calls in flight, each answered and hung up at once by the
- *     callee; new calls/s = calls that ended (bridged + exit) per second over `--seconds` (10) after 2 s warm-up;
- *     CPU µs per call of the process under test (from /proc) — the figure least disturbed by a busy host;
- *   - daemon-added setup latency at 100, 500 and 1,000 calls/s (open loop, 1 ms scheduler, 1 s warm-up): peer
+ * Measured per target (the daemon and both bare responders run at once, idle but for the one under load, so
+ * their windows alternate: this host's speed drifts by ±10-20% over minutes, and comparing windows far apart in
+ * time measured the drift — one such run put the daemon at 1.46x the bare responder):
+ *   - saturation, `--rounds` (3) rounds of daemon, bare same-exchange, bare pipelined: closed loop,
+ *     `--concurrency` (200) calls in flight, each answered and hung up at once by the callee; new calls/s = calls
+ *     that ended (bridged + exit) per second over `--seconds` (5) after 2 s warm-up; CPU µs per call of the
+ *     process under test (from /proc). Reported: the median round; the ratio is the median over rounds of the
+ *     daemon's window over the bare windows next to it;
+ *   - daemon-added setup latency at 100, 500 and 1,000 calls/s, daemon then bare at each rate, `--fixed-seconds`
+ *     (10) each (open loop, 1 ms scheduler, 1 s warm-up): peer
  *     TCP connect() → bridge command parsed by the peer, minus the peer's own turnaround (its `connect` parsed →
  *     its connect reply handed to the socket: the switch's time). Includes the TCP handshake and accept, the
  *     replica lookup and decision, and the one write carrying linger/filter/event/multiset/bridge, on both sides
@@ -60,7 +66,9 @@ function argValue(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
-const seconds = Number(argValue('--seconds') ?? (quick ? 2 : 10));
+const seconds = Number(argValue('--seconds') ?? (quick ? 2 : 5));
+const rounds = Math.max(1, Number(argValue('--rounds') ?? (quick ? 1 : 3)));
+const fixedSeconds = Number(argValue('--fixed-seconds') ?? (quick ? 2 : 10));
 const sessions = Number(argValue('--sessions') ?? (quick ? 1000 : 10_000));
 const concurrency = Number(argValue('--concurrency') ?? 200);
 const logLevel = argValue('--log-level') ?? 'warn';
@@ -68,8 +76,11 @@ const cpuProfDir = argValue('--cpu-prof');
 const warmupS = quick ? 1 : 2;
 const saturationOnly = process.argv.includes('--saturation-only');
 
+type SaturationRound = ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
+
 interface TargetResult {
-  saturation: ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
+  /** Medians over the rounds (failed and overflows: sums), with every round's calls/s. */
+  saturation: SaturationRound & { roundsCallsPerSecond: number[] };
   fixed: (OpenLoopResult & { listenOverflows: number })[];
   memory: undefined | { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
 }
@@ -106,7 +117,8 @@ const makeCall: CallFactory = (i) => ({
   localAddress: `127.0.1.${1 + (i % 250)}`,
 });
 
-async function measure(target: Target, label: string, full = true): Promise<TargetResult> {
+/** One closed-loop saturation window against `target` (warm-up, then `seconds`), with CPU figures from /proc. */
+async function saturationRound(target: Target, label: string): Promise<SaturationRound> {
   const peer = new LoadPeer(target.port, buildPeerTemplates());
   process.stderr.write(`[${label}] saturation: ${concurrency} in flight, ${warmupS} s warm-up + ${seconds} s\n`);
   const cpu0 = cpuSeconds(target.pid);
@@ -116,23 +128,39 @@ async function measure(target: Target, label: string, full = true): Promise<Targ
   const sat = await closedLoop(peer, makeCall, { concurrency, warmupS, seconds });
   const wall = (performance.now() - wall0) / 1000;
   const gen = process.cpuUsage(gen0);
-  const saturation = {
+  return {
     ...sat,
     cpuPercent: (100 * (cpuSeconds(target.pid) - cpu0)) / wall,
     cpuUsPerCall: ((cpuSeconds(target.pid) - cpu0) * 1e6) / Math.max(1, sat.totalOk),
     generatorCpuPercent: (100 * (gen.user + gen.system)) / 1e6 / wall,
     listenOverflows: listenDrops().overflows - drops0,
   };
-  const fixed: TargetResult['fixed'] = [];
-  if (!full) return { saturation, fixed, memory: undefined };
-  for (const rate of RATES) {
-    await sleep(500);
-    process.stderr.write(`[${label}] fixed rate ${rate}/s for ${seconds} s\n`);
-    const before = listenDrops().overflows;
-    const r = await openLoop(peer, makeCall, { rate, warmupS: 1, seconds });
-    fixed.push({ ...r, listenOverflows: listenDrops().overflows - before });
-  }
-  return { saturation, fixed, memory: undefined };
+}
+
+async function fixedRate(target: Target, label: string, rate: number): Promise<TargetResult['fixed'][number]> {
+  const peer = new LoadPeer(target.port, buildPeerTemplates());
+  await sleep(500);
+  process.stderr.write(`[${label}] fixed rate ${rate}/s for ${fixedSeconds} s\n`);
+  const before = listenDrops().overflows;
+  const r = await openLoop(peer, makeCall, { rate, warmupS: 1, seconds: fixedSeconds });
+  return { ...r, listenOverflows: listenDrops().overflows - before };
+}
+
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+function summarize(list: readonly SaturationRound[]): TargetResult['saturation'] {
+  const med = (f: (r: SaturationRound) => number): number => median(list.map(f));
+  const sum = (f: (r: SaturationRound) => number): number => list.reduce((a, r) => a + f(r), 0);
+  return {
+    callsPerSecond: med((r) => r.callsPerSecond), completed: sum((r) => r.completed), failed: sum((r) => r.failed),
+    seconds: sum((r) => r.seconds), totalOk: sum((r) => r.totalOk), cpuPercent: med((r) => r.cpuPercent),
+    cpuUsPerCall: med((r) => r.cpuUsPerCall), generatorCpuPercent: med((r) => r.generatorCpuPercent),
+    listenOverflows: sum((r) => r.listenOverflows), roundsCallsPerSecond: list.map((r) => r.callsPerSecond),
+  };
 }
 
 /**
@@ -250,24 +278,42 @@ async function main(): Promise<void> {
     const d = await startDaemonTarget(dir, replica);
     if (saturationOnly) {
       try {
-        const r = (await measure(d.target, 'daemon', false)).saturation;
+        const r = await saturationRound(d.target, 'daemon');
         process.stdout.write(`daemon saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
       } finally {
         await d.target.stop();
       }
       return;
     }
-    let daemon: TargetResult;
+    // All three up at once (an idle one costs nothing) so their windows can alternate: this host's speed drifts by
+    // ±10-20% over minutes, and a ratio of two windows far apart in time measures the drift as much as the code.
+    const b = await startBareTarget('daemon');
+    const bp = await startBareTarget('pipelined');
+    const targets = [
+      { label: 'daemon', target: d.target },
+      { label: 'bare same-exchange', target: b.target },
+      { label: 'bare pipelined', target: bp.target },
+    ] as const;
+    const windows: SaturationRound[][] = [[], [], []];
+    const fixed: TargetResult['fixed'][] = [[], []];
     let daemonMetrics: Record<string, number | undefined>;
     try {
-      daemon = await measure(d.target, 'daemon');
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < targets.length; k++) windows[k]!.push(await saturationRound(targets[k]!.target, `${targets[k]!.label} ${round + 1}/${rounds}`));
+      }
+      for (const rate of RATES) {
+        for (let k = 0; k < 2; k++) fixed[k]!.push(await fixedRate(targets[k]!.target, targets[k]!.label, rate));
+      }
       daemonMetrics = {
         answered: await d.daemon.metric('callrouter_calls_total{outcome="answered"}'),
         active_sessions_after: await d.daemon.metric('callrouter_active_sessions'),
       };
     } finally {
-      await d.target.stop();
+      await Promise.all([d.target.stop(), b.target.stop(), bp.target.stop()]);
     }
+    const daemon: TargetResult = { saturation: summarize(windows[0]!), fixed: fixed[0]!, memory: undefined };
+    const bare: TargetResult = { saturation: summarize(windows[1]!), fixed: fixed[1]!, memory: undefined };
+    const barePipelined: TargetResult = { saturation: summarize(windows[2]!), fixed: [], memory: undefined };
     const daemonWarnings = d.daemon.logs.filter((l) => l.level === 'warn' || l.level === 'error').length;
     const dMem = await startDaemonTarget(dir, replica);
     try {
@@ -275,31 +321,19 @@ async function main(): Promise<void> {
     } finally {
       await dMem.target.stop();
     }
-
-    const b = await startBareTarget('daemon');
-    let bare: TargetResult;
-    try {
-      bare = await measure(b.target, 'bare same-exchange');
-    } finally {
-      await b.target.stop();
-    }
     const bMem = await startBareTarget('daemon');
     try {
       bare.memory = await measureMemory(bMem.target, 'bare same-exchange');
     } finally {
       await bMem.target.stop();
     }
-    const bp = await startBareTarget('pipelined');
-    let barePipelined: TargetResult;
-    try {
-      barePipelined = await measure(bp.target, 'bare pipelined', false);
-    } finally {
-      await bp.target.stop();
-    }
     const load1 = loadavg();
 
-    const ratio = daemon.saturation.callsPerSecond / bare.saturation.callsPerSecond;
-    const ratioPipelined = daemon.saturation.callsPerSecond / barePipelined.saturation.callsPerSecond;
+    // Each round's daemon window next to that round's bare windows: the median of those ratios.
+    const ratios = windows[0]!.map((r, i) => r.callsPerSecond / windows[1]![i]!.callsPerSecond);
+    const ratiosPipelined = windows[0]!.map((r, i) => r.callsPerSecond / windows[2]![i]!.callsPerSecond);
+    const ratio = median(ratios);
+    const ratioPipelined = median(ratiosPipelined);
     const dm = daemon.memory!;
     const bm = bare.memory!;
     const p99At1000 = daemon.fixed.find((f) => f.rate === 1000)?.p99 ?? NaN;
@@ -312,7 +346,7 @@ async function main(): Promise<void> {
     ];
 
     const lines: string[] = [];
-    lines.push(`bench:esl  ${started}  node ${process.version}  seconds=${seconds} sessions=${sessions} concurrency=${concurrency} daemon log.level=${logLevel}`);
+    lines.push(`bench:esl  ${started}  node ${process.version}  rounds=${rounds} seconds=${seconds} fixed-seconds=${fixedSeconds} sessions=${sessions} concurrency=${concurrency} daemon log.level=${logLevel}`);
     lines.push(`load average before ${load0.map((v) => v.toFixed(2)).join(' ')}, after ${load1.map((v) => v.toFixed(2)).join(' ')}`);
     lines.push(`pinning: daemon/bare CPU 0 (${d.env['pinned'] ? 'yes' : 'no'}), generator CPU 1 (${generatorEnv.pinned ? 'yes' : 'no'}); nofile daemon ${d.env['nofile']}, generator ${generatorEnv.nofile}`);
     lines.push(`host floor (idle, loopback 1-byte round trip CPU 1 <-> CPU 0, ${floor.roundTrips} trips): p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms, p99.9 ${fmt(floor.p999, 2)} ms, max ${fmt(floor.max, 1)} ms`);
@@ -326,13 +360,15 @@ async function main(): Promise<void> {
     };
     const sat = (f: (r: TargetResult['saturation']) => string): [string, string, string] =>
       [f(daemon.saturation), f(bare.saturation), f(barePipelined.saturation)];
-    row('saturation calls/s', ...sat((r) => fmt(r.callsPerSecond)));
+    row(`saturation calls/s (median of ${rounds})`, ...sat((r) => fmt(r.callsPerSecond)));
+    for (let i = 0; i < rounds; i++) row(`  round ${i + 1}`, ...sat((r) => fmt(r.roundsCallsPerSecond[i]!)));
     row('  failed in window', ...sat((r) => String(r.failed)));
     row('  CPU % (process under test)', ...sat((r) => fmt(r.cpuPercent)));
     row('  CPU µs per call', ...sat((r) => fmt(r.cpuUsPerCall)));
     row('  listen-queue overflows (host)', ...sat((r) => String(r.listenOverflows)));
     row('  CPU % (generator)', ...sat((r) => fmt(r.generatorCpuPercent)));
-    row('  daemon / this', '', fmt(ratio, 2), fmt(ratioPipelined, 2));
+    row('  daemon / this (median of rounds)', '', fmt(ratio, 2), fmt(ratioPipelined, 2));
+    for (let i = 0; i < rounds; i++) row(`    round ${i + 1}`, '', fmt(ratios[i]!, 2), fmt(ratiosPipelined[i]!, 2));
     for (let k = 0; k < RATES.length; k++) {
       const a = daemon.fixed[k]!;
       const c = bare.fixed[k]!;
@@ -361,7 +397,7 @@ async function main(): Promise<void> {
     mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true });
     writeFileSync(
       join(REPO_ROOT, 'bench-results', 'esl.json'),
-      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, hostFloor: floor, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, barePipelined: { ...barePipelined, env: bp.env }, ratio, ratioPipelined, checks }, null, 2)}\n`,
+      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, hostFloor: floor, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, barePipelined: { ...barePipelined, env: bp.env }, rounds, ratio, ratios, ratioPipelined, ratiosPipelined, checks }, null, 2)}\n`,
     );
     if (checks.some((c) => !c.ok)) process.exitCode = 1;
   } finally {
