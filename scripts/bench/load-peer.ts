@@ -63,6 +63,8 @@ export interface PeerTemplates {
   readonly connectHead: string;
   readonly connectTail: string;
   readonly eventChannel: string;
+  /** The same after the A-leg's hangup: the switch's events then say `Answer-State: hangup`, `CS_HANGUP`. */
+  readonly eventChannelHungUp: string;
 }
 
 /** Builds the templates (dates fixed at build time: the daemon never reads them). */
@@ -75,10 +77,12 @@ export function buildPeerTemplates(): PeerTemplates {
     '@TIMESTAMP': String(now.getTime() * 1000), '@SEQ': '1001', '@CALL_STATE': 'RINGING', '@STATE_NUMBER': '4',
     '@STATE': 'CS_EXECUTE', '@ANSWER_STATE': 'ringing',
   };
+  const hungUp: Record<string, string> = { ...subs, '@CALL_STATE': 'HANGUP', '@STATE_NUMBER': '10', '@STATE': 'CS_HANGUP', '@ANSWER_STATE': 'hangup' };
   let head = '';
   let tail = '';
   let inTail = false;
   const channel: Record<string, string> = {};
+  const channelHungUp: Record<string, string> = {};
   for (const [name, value] of CONNECT_REPLY_TEMPLATE) {
     if (name === '@ORIGINATE_VARIABLES') {
       inTail = true;
@@ -88,10 +92,15 @@ export function buildPeerTemplates(): PeerTemplates {
     const line = `${name}: ${v === UUID_MARK ? UUID_MARK : encodeEslValue(v)}\n`;
     if (inTail) tail += line;
     else head += line;
-    if (!SKIPPED_IN_EVENTS.has(name)) channel[name] = v;
+    if (!SKIPPED_IN_EVENTS.has(name)) {
+      channel[name] = v;
+      channelHungUp[name] = hungUp[value] ?? value;
+    }
   }
-  const json = JSON.stringify(channel);
-  return { connectHead: head, connectTail: `${tail}\n`, eventChannel: json.slice(1, -1) };
+  return {
+    connectHead: head, connectTail: `${tail}\n`,
+    eventChannel: JSON.stringify(channel).slice(1, -1), eventChannelHungUp: JSON.stringify(channelHungUp).slice(1, -1),
+  };
 }
 
 /** Places calls at `port`; one instance per run. */
@@ -118,6 +127,7 @@ class OneCall implements PeerCall {
   readonly #uuid = randomUUID();
   readonly #startedAt = performance.now();
   #channelJson = '';
+  #channelJsonHungUp = '';
   #resolve!: (r: PeerCallResult) => void;
   #connected = false;
   #subscribed = new Set<string>();
@@ -232,6 +242,7 @@ class OneCall implements PeerCall {
   #onConnect(): void {
     this.#connected = true;
     this.#channelJson = this.#t.eventChannel.replaceAll(UUID_MARK, this.#uuid);
+    this.#channelJsonHungUp = this.#t.eventChannelHungUp.replaceAll(UUID_MARK, this.#uuid);
     let vars = '';
     for (const [k, v] of Object.entries(this.#opts.variables)) vars += `variable_${k}: ${encodeEslValue(v)}\n`;
     this.#out += this.#t.connectHead.replaceAll(UUID_MARK, this.#uuid) + vars + this.#t.connectTail.replaceAll(UUID_MARK, this.#uuid);
@@ -301,7 +312,8 @@ class OneCall implements PeerCall {
   #emit(name: string, extra: string, app?: string): void {
     if (!this.#all && !this.#subscribed.has(name)) return;
     if (!this.#filters.passes((h) => (h === 'unique-id' ? this.#uuid : h === 'event-name' ? name : h === 'application' ? app : undefined))) return;
-    const body = `{"Event-Name":"${name}","Event-Sequence":"${++this.#seq}",${extra === '' ? '' : `${extra},`}${this.#channelJson}}`;
+    const channel = this.#hungUp ? this.#channelJsonHungUp : this.#channelJson;
+    const body = `{"Event-Name":"${name}","Event-Sequence":"${++this.#seq}",${extra === '' ? '' : `${extra},`}${channel}}`;
     this.#out += `Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-json\n\n${body}`;
   }
 

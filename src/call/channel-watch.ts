@@ -25,9 +25,8 @@ export class ChannelWatch {
   #attempt: AttemptTiming | undefined;
   #disposed = false;
 
-  /** CHANNEL_HANGUP of the A-leg was seen. */
+  /** The A-leg hung up: an event of it said `Answer-State: hangup` (or was CHANNEL_HANGUP / _COMPLETE). */
   hungUp = false;
-  hangupCause: string | null = null;
   /** A linger notice arrived: the channel hung up (its events may still be on the way). */
   lingered = false;
   hangupComplete = false;
@@ -51,7 +50,7 @@ export class ChannelWatch {
     if (conn.isClosed) this.closed = true;
   }
 
-  /** The caller's side is gone: CHANNEL_HANGUP seen, or the linger notice (which can come first, NOTES §9). */
+  /** The caller's side is gone: an event after its hangup, or the linger notice (which can come first, NOTES §9). */
   get aLegGone(): boolean {
     return this.hungUp || this.lingered;
   }
@@ -121,6 +120,8 @@ export class ChannelWatch {
     if (event.headers.get('Unique-ID') !== this.#uuid) return;
     const at = this.#now();
     const attempt = this.#attempt;
+    // Every event the switch sends after the A-leg's hangup carries this, the bridge's completion included.
+    if (event.headers.get('Answer-State') === 'hangup') this.hungUp = true;
     switch (event.name) {
       case 'CHANNEL_EXECUTE_COMPLETE': {
         const appUuid = event.headers.get('Application-UUID');
@@ -131,8 +132,8 @@ export class ChannelWatch {
         if (attempt && attempt.bridgedAt === null) attempt.bridgedAt = at;
         break;
       case 'CHANNEL_HANGUP':
+        // Not subscribed (SESSION_EVENTS), but a switch that sends it anyway is saying the same thing.
         this.hungUp = true;
-        this.hangupCause = event.headers.get('Hangup-Cause') ?? null;
         break;
       case 'CHANNEL_HANGUP_COMPLETE':
         this.hungUp = true;

@@ -4,7 +4,7 @@
  *
  * Flow: connect → read and check the campaign/lead/tenant channel variables → plan (pure) → per candidate:
  * identity + bridge argument → write, in ONE batch for the first attempt, `linger N`, `filter Unique-ID <uuid>`,
- * the negative filters of UNREAD_APPS, `event json <the 4 events we use>`, `multiset continue_on_fail=true hangup_after_bridge=true
+ * the negative filters of UNREAD_APPS, `event json <the 3 events we use>`, `multiset continue_on_fail=true hangup_after_bridge=true
  * sip_copy_custom_headers=false` and the `bridge` to one carrier (replies matched in order: the connection
  * pipelines) → wait for CHANNEL_BRIDGE (answered) or that bridge's CHANNEL_EXECUTE_COMPLETE → fail over per
  * policy (reset multiset + bridge, one write) → at the end hang the A-leg up if it is still up, wait (bounded) for
@@ -64,8 +64,13 @@ export interface SessionContext {
 
 export type CallHandler = (conn: OutboundConnection, ctx: SessionContext) => Promise<void>;
 
-/** Events the session reads (NEVER `ALL`). */
-export const SESSION_EVENTS = ['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE'] as const;
+/**
+ * Events the session reads (NEVER `ALL`). Not CHANNEL_HANGUP: every event the switch sends after the A-leg hung up
+ * says so in `Answer-State: hangup` (the bridge's completion included — on the real switch CHANNEL_HANGUP always
+ * comes just before it, or before CHANNEL_HANGUP_COMPLETE when no app was running; transcripts 4b_*, 4d_*), and the
+ * linger notice says it too, so subscribing to it only cost one more ~4 KB event per call on both sides.
+ */
+export const SESSION_EVENTS = ['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_HANGUP_COMPLETE'] as const;
 
 /**
  * Apps whose CHANNEL_EXECUTE_COMPLETE the session never reads: the A-leg `multiset` and, at hangup, the `socket`

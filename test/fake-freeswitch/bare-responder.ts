@@ -7,7 +7,7 @@
  * - `pipelined` (default): every command written at once on accept (FreeSWITCH reads them in order), replies
  *   ignored: the fewest round trips possible (not even the uuid is known: no filter).
  * - `daemon`: the daemon's exact exchange — `connect`; on its reply, in ONE write, `linger N`, `filter Unique-ID
- *   <uuid>`, `filter Application -multiset`, `filter Application -socket`, `event json <the session's 4
+ *   <uuid>`, `filter Application -multiset`, `filter Application -socket`, `event json <the session's 3
  *   events>`, `multiset`, `bridge`; then `exit` after
  *   CHANNEL_HANGUP_COMPLETE — with every reply awaited (counted), events recognised by substring, never decoded.
  */
@@ -21,8 +21,7 @@ export interface BareResponderOptions {
   readonly mode?: 'pipelined' | 'daemon';
 }
 
-const SESSION_EVENTS =
-  'CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE';
+const SESSION_EVENTS = 'CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE';
 
 export interface BareResponder {
   readonly port: number;
