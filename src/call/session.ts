@@ -14,7 +14,7 @@
  * or a filter they do, transcript 4a_no_myevents_json), then only the event names the session reads, in JSON
  * (not URL-encoded). `linger N` — never bare `linger`, which lingers forever — keeps the socket after hangup so
  * the failed bridge's EXECUTE_COMPLETE and CHANNEL_HANGUP_COMPLETE still arrive. The linger notice counts as
- * "the caller is gone" (it can beat CHANNEL_HANGUP), but never as a reason to exit on its own.
+ * "the caller is gone" (it can beat the events saying so), but never as a reason to exit on its own.
  *
  * Contract: the returned handler NEVER throws or rejects; an unexpected exception becomes outcome `error`, code
  * `internal_error`, logged. It always leaves the connection closed, with no timer or listener behind. One
