@@ -49,7 +49,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openReplicaWriter } from '../src/replica/writer.js';
 import { REPO_ROOT, startDaemon, type DaemonProcess } from '../test/support/daemon-process.js';
 import { buildPeerTemplates, LoadPeer } from './bench/load-peer.js';
-import { closedLoop, holdCalls, openLoop, type CallFactory, type ClosedLoopResult, type OpenLoopResult } from './bench/load-runs.js';
+import { closedLoop, holdCalls, openLoop, quantile, type CallFactory, type ClosedLoopResult, type OpenLoopResult } from './bench/load-runs.js';
 import { measureHostFloor } from './bench/host-floor.js';
 import { cpuSeconds, listenDrops, openFilesLimit, pin, raiseOpenFiles, rssBytes } from './bench/proc-stats.js';
 
@@ -146,10 +146,9 @@ async function fixedRate(target: Target, label: string, rate: number): Promise<T
   return { ...r, listenOverflows: listenDrops().overflows - before };
 }
 
+/** The middle value (of an even count, the lower middle: `quantile`'s definition). */
 function median(values: readonly number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+  return quantile([...values].sort((a, b) => a - b), 0.5);
 }
 
 function summarize(list: readonly SaturationRound[]): TargetResult['saturation'] {

@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { quantile } from './load-runs.js';
 import { pin } from './proc-stats.js';
 
 export interface HostFloor {
@@ -33,9 +34,10 @@ export interface HostFloor {
   readonly statAfterSleepUs: { p50: number; p99: number };
 }
 
+/** `quantile` (load-runs) over `values`, sorted once. */
 function quantiles(values: number[]): (p: number) => number {
   values.sort((a, b) => a - b);
-  return (p) => values[Math.min(values.length - 1, Math.floor(p * values.length))] ?? NaN;
+  return (p) => quantile(values, p);
 }
 
 const BUSY_LOOP = `const end=performance.now()+1000;let last=performance.now(),gaps=0,longest=0,total=0;
