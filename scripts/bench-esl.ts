@@ -1,7 +1,10 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only] [--node-arg FLAG]` (--saturation-only: one saturation
- * window of the daemon alone, e.g. to profile it with --cpu-prof or to compare two builds in interleaved runs;
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold]] [--bare] [--node-arg FLAG]`
+ * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
+ * responder — e.g. to profile it with --cpu-prof, which profiles the bare responders too, or to compare two builds
+ * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
+ * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
  * --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
@@ -75,6 +78,8 @@ const logLevel = argValue('--log-level') ?? 'warn';
 const cpuProfDir = argValue('--cpu-prof');
 const warmupS = quick ? 1 : 2;
 const saturationOnly = process.argv.includes('--saturation-only');
+const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argValue('--rate-only'));
+const cold = process.argv.includes('--cold');
 
 type SaturationRound = ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
 
@@ -231,7 +236,8 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
 }
 
 async function startBareTarget(mode: 'daemon' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
-  const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
+  const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `bare-${mode}`)] : [];
+  const args = [...prof, '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -274,16 +280,27 @@ async function main(): Promise<void> {
     // Before any load, so the figure is the host's alone.
     const floor = await measureHostFloor(quick ? 1 : 3);
 
-    const d = await startDaemonTarget(dir, replica);
-    if (saturationOnly) {
+    if (saturationOnly || rateOnly !== undefined) {
+      const bareOnly = process.argv.includes('--bare');
+      const t = bareOnly ? (await startBareTarget('daemon')).target : (await startDaemonTarget(dir, replica)).target;
+      const label = bareOnly ? 'bare same-exchange' : 'daemon';
       try {
-        const r = await saturationRound(d.target, 'daemon');
-        process.stdout.write(`daemon saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
+        if (rateOnly !== undefined) {
+          // Warm unless --cold, as in the full run where the saturation rounds come first: a fresh process needs
+          // a few seconds of calls before its code is optimized (--cold shows what a restart under load costs).
+          if (!cold) await saturationRound(t, `${label} warm-up`);
+          const r = await fixedRate(t, label, rateOnly);
+          process.stdout.write(`${label} at ${rateOnly}/s: setup p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 1)} ms, generator lag p99 ${fmt(r.lagP99, 2)} ms, failed ${r.failed}\n`);
+        } else {
+          const r = await saturationRound(t, label);
+          process.stdout.write(`${label} saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
+        }
       } finally {
-        await d.target.stop();
+        await t.stop();
       }
       return;
     }
+    const d = await startDaemonTarget(dir, replica);
     // All three up at once (an idle one costs nothing) so their windows can alternate: this host's speed drifts by
     // ±10-20% over minutes, and a ratio of two windows far apart in time measures the drift as much as the code.
     const b = await startBareTarget('daemon');
