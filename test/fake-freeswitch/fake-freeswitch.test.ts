@@ -6,6 +6,7 @@ import { FakeFreeSwitch, type CallOptions, type GatewayScript } from './fake-fre
 import { parseDialString } from './dial-string.js';
 import { hasTranscript, readTranscript } from './transcript.js';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 
 interface Plan {
   readonly linger?: boolean;
@@ -227,3 +228,33 @@ t.test('without filter Unique-ID, events of the B-leg reach the socket; with it,
     t.equal(uuids.size > 1, !filtered, filtered ? 'filtered: only this call' : 'unfiltered: B-leg events leak in');
   }
 });
+
+t.test('after exit the switch reads nothing more: a command behind it is never run', async (t) => {
+  // mes.c: `exit` ends the listener loop, then shutdown(SHUT_RDWR) + close (transcript 4b_exit_command_linger:
+  // +OK bye, the disconnect notice, EOF; the call then goes on in the dialplan).
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
+    socket.write('connect\n\n');
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of parser.push(chunk).frames) {
+        if (frame.headers.has('Socket-Mode')) socket.write('exit\n\nsendmsg\ncall-command: hangup\nhangup-cause: USER_BUSY\n\n');
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const fs = new FakeFreeSwitch({ daemonPort: port, timeScale: 0.01 });
+  t.teardown(async () => {
+    await fs.close();
+    server.close();
+  });
+  const rec = await fs.call({ variables: { g2d_campaign_id: 'c1', g2d_lead_id: 'l1' } });
+  t.equal(rec.exitReceived, true);
+  t.equal(rec.hangupCause, undefined, 'the hangup behind exit never ran');
+  t.equal(rec.dialplanContinued, true);
+  t.equal(rec.wroteAfterClose, true);
+  t.equal(rec.closedBy, 'fs');
+});
+

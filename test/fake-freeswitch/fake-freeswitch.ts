@@ -56,6 +56,9 @@ export type GatewayScript =
 /** Steps at which a call can be hung up by the caller or dropped (TCP) by the fake. */
 export type CallStep = 'connect' | 'connected' | 'set' | 'bridge' | 'answered' | 'linger';
 
+/** Commands a socket without `full` control refuses (NOTES §1). */
+const FULL_CONTROL_COMMANDS: ReadonlySet<string> = new Set(['linger', 'nolinger', 'event', 'api', 'bgapi']);
+
 export interface FakeFreeSwitchOptions {
   readonly daemonPort: number;
   readonly daemonHost?: string;
@@ -76,6 +79,13 @@ export interface CallOptions {
   readonly hangupCause?: string;
   /** The fake drops the TCP connection at this step. */
   readonly dropAt?: CallStep;
+  /**
+   * The flags the dialplan's `socket` app ran with, as the connect reply states them (`Socket-Mode`, `Control`;
+   * default `async` / `full`). Without `full` the switch answers linger, nolinger, event, api and bgapi with
+   * `-ERR command not found` (NOTES §1). (Sync mode's blocking of a running app is not simulated.)
+   */
+  readonly socketMode?: 'async' | 'static';
+  readonly control?: 'full' | 'single-channel';
 }
 
 export interface RecordedFrame {
@@ -140,6 +150,8 @@ export interface CallRecord {
   readonly eventsSent: string[];
   /** A `unload`/`reload` + `mod_event_socket` frame arrived (FreeSWITCH would unload the module). */
   moduleUnloadAttempt: boolean;
+  /** The daemon wrote something after FreeSWITCH closed the socket (exit, linger over): never read by the switch. */
+  wroteAfterClose: boolean;
 }
 
 export interface CallHandle {
@@ -235,6 +247,8 @@ class FakeCall {
   #answered = false;
   #hungUp = false;
   #socketClosed = false;
+  /** FreeSWITCH closed its side (exit, linger over, hangup without linger): input is no longer read. */
+  #readClosed = false;
   #finished = false;
   #parked = false;
   #queue: Array<{ app: string; arg: string; uuid: string }> = [];
@@ -266,6 +280,7 @@ class FakeCall {
       dialplanContinued: false,
       eventsSent: [],
       moduleUnloadAttempt: false,
+      wroteAfterClose: false,
     };
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
@@ -296,8 +311,20 @@ class FakeCall {
   // --- inbound -----------------------------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
+    // The switch shuts the socket down both ways when it closes it (mes.c close_socket): nothing more is read.
+    if (this.#readClosed) {
+      this.record.wroteAfterClose = true;
+      return;
+    }
     const result = this.#parser.push(chunk);
-    for (const frame of result.frames) this.#onFrame(frame);
+    for (const frame of result.frames) {
+      // Commands pipelined behind `exit` in the same read are never run either.
+      if (this.#readClosed) {
+        this.record.wroteAfterClose = true;
+        return;
+      }
+      this.#onFrame(frame);
+    }
     if (!result.ok) this.drop();
   }
 
@@ -315,6 +342,7 @@ class FakeCall {
       if (verb === 'connect') this.#onConnect();
       return;
     }
+    if ((this.#call.control ?? 'full') !== 'full' && FULL_CONTROL_COMMANDS.has(verb)) return this.#reply('-ERR command not found');
     switch (verb) {
       case 'myevents':
         this.#myevents = true;
@@ -789,9 +817,11 @@ class FakeCall {
   }
 
   #closeSocket(): void {
-    if (this.#socketClosed) return;
+    if (this.#socketClosed || this.#readClosed) return;
+    this.#readClosed = true;
     this.record.closedBy ??= 'fs';
-    this.#socket.end();
+    // shutdown(SHUT_RDWR) + close, as mes.c does: what was written goes out, later writes of the daemon fail.
+    this.#socket.end(() => this.#socket.destroy());
   }
 
   #dates(): { local: string; gmt: string; ts: string } {
@@ -824,7 +854,8 @@ class FakeCall {
         for (const [k, v] of Object.entries(this.#call.variables ?? {})) text += `variable_${k}: ${encodeEslValue(v)}\n`;
         continue;
       }
-      text += `${name}: ${encodeEslValue(this.#substitute(value, d))}\n`;
+      const v = name === 'Socket-Mode' ? this.#call.socketMode ?? value : name === 'Control' ? this.#call.control ?? value : value;
+      text += `${name}: ${encodeEslValue(this.#substitute(v, d))}\n`;
     }
     return `${text}\n`;
   }
