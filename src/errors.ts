@@ -22,6 +22,7 @@ export const CALL_ERROR_CODES = {
   replica_unavailable: 'no valid replica data can be read',
   identity_unavailable: 'a PASSporT could not be signed for this call',
   esl_failure: 'the event socket session failed before the call ended: connection lost, a command timed out or was refused',
+  socket_mode_unsupported: "the dialplan's socket app was not run with `async full` (the connect reply's Socket-Mode/Control)",
   internal_error: 'a bug: an unexpected exception while handling the call',
 } as const;
 export type CallErrorCode = keyof typeof CALL_ERROR_CODES;

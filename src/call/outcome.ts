@@ -10,7 +10,7 @@
  * | no_route | `no_route` |
  * | invalid | bad data: `invalid_destination`, `invalid_caller_id`, `unsafe_dial_value`, `campaign_not_found`, `lead_not_found`, `lead_list_not_found`, `tenant_mismatch`, `missing_channel_variable`, `invalid_channel_variable` |
  * | caller_hangup | the A-leg hung up before any attempt was answered |
- * | error | `replica_unavailable`, `identity_unavailable`, `internal_error`, `esl_failure` |
+ * | error | `replica_unavailable`, `identity_unavailable`, `internal_error`, `esl_failure`, `socket_mode_unsupported` |
  *
  * Hangup causes for calls that end with an error code (config `routing.hangup_causes` overrides each):
  * | code | default cause |
@@ -20,7 +20,7 @@
  * | invalid_caller_id, lead_not_found, lead_list_not_found, campaign_not_found, tenant_mismatch, unsafe_dial_value | CALL_REJECTED |
  * | missing_channel_variable | MANDATORY_IE_MISSING |
  * | invalid_channel_variable | INVALID_IE_CONTENTS |
- * | replica_unavailable, internal_error, esl_failure | NORMAL_TEMPORARY_FAILURE |
+ * | replica_unavailable, internal_error, esl_failure, socket_mode_unsupported | NORMAL_TEMPORARY_FAILURE |
  * | identity_unavailable | SERVICE_UNAVAILABLE |
  *
  * `NORMAL_TEMPORARY_FAILURE` (Q.850 41) is FreeSWITCH's name for "temporary failure"; a bare
@@ -50,6 +50,7 @@ export const DEFAULT_HANGUP_CAUSES: Readonly<Record<CallErrorCode, string>> = {
   identity_unavailable: 'SERVICE_UNAVAILABLE',
   internal_error: 'NORMAL_TEMPORARY_FAILURE',
   esl_failure: 'NORMAL_TEMPORARY_FAILURE',
+  socket_mode_unsupported: 'NORMAL_TEMPORARY_FAILURE',
 };
 
 /** The cause used when nothing better is known. */
@@ -70,6 +71,7 @@ const ERROR_OUTCOMES: Readonly<Partial<Record<CallErrorCode, CallOutcome>>> = {
   identity_unavailable: 'error',
   internal_error: 'error',
   esl_failure: 'error',
+  socket_mode_unsupported: 'error',
 };
 
 /** The outcome of a call that ended with error `code` (before or instead of an answered attempt). */

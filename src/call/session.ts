@@ -169,7 +169,12 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       // Read the few variables needed and let the connect reply's 100+ decoded headers go (nothing in this frame
       // keeps the channel): a bridged call holds its session for minutes (memory per lingering session).
       const connected = await conn.connect(config.esl.connect_timeout_ms).then((c) =>
-        c.ok ? { ok: true as const, uuid: c.channel.uuid, input: readChannelInput(c.channel.variables, config.esl.variables) } : c,
+        c.ok
+          ? {
+            ok: true as const, uuid: c.channel.uuid, input: readChannelInput(c.channel.variables, config.esl.variables),
+            mode: socketModeOf(c.channel.headers),
+          }
+          : c,
       );
       conn.releaseChannelData();
       if (!connected.ok) {
@@ -184,6 +189,19 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         return;
       }
       s.callUuid = uuid;
+      if (!connected.mode.ok) {
+        // Without `full` the switch refuses linger and event (the bridge would still run, unobserved); without
+        // `async` a queued bridge blocks the socket until it ends (NOTES §1). Nothing is sent but the hangup.
+        if (input.ok) {
+          s.campaignId = input.value.campaignId;
+          s.leadId = input.value.leadId;
+        }
+        s.warnings.push({
+          msg: 'the socket app must run with "async full" (<action application="socket" data="host:port async full"/>)',
+          fields: { socket_mode: connected.mode.socketMode, control: connected.mode.control },
+        });
+        return fail('socket_mode_unsupported');
+      }
       watch = new ChannelWatch(conn, uuid, deps.now, timers);
       // The watch follows every event as it arrives; the connection's look-back backlog would only hold memory.
       conn.keepEventBacklog(0);
@@ -432,6 +450,21 @@ export function readChannelInput(
   if (tenant !== '' && !CHANNEL_VALUE_RE.test(tenant)) return { ok: false, code: 'invalid_channel_variable' };
   // Own copies: these outlive the connect reply they were sliced from (see ownString).
   return { ok: true, value: { campaignId: ownString(campaignId), leadId: ownString(leadId), claimedTenantId: tenant === '' ? undefined : ownString(tenant) } };
+}
+
+const MODE_VALUE_RE = /^[a-z-]{1,32}$/;
+
+/**
+ * What the connect reply says of the socket app's flags: FreeSWITCH sends `Socket-Mode: async|static` and
+ * `Control: full|single-channel` (transcript 4a_handshake_json). Anything but `async` + `full` is refused; the
+ * values are returned for the log only when they look like such words.
+ */
+export function socketModeOf(headers: ReadonlyMap<string, string>):
+  { ok: boolean; socketMode: string | null; control: string | null } {
+  const socketMode = headers.get('Socket-Mode') ?? null;
+  const control = headers.get('Control') ?? null;
+  const shown = (v: string | null): string | null => (v === null || MODE_VALUE_RE.test(v) ? v : '(malformed)');
+  return { ok: socketMode === 'async' && control === 'full', socketMode: shown(socketMode), control: shown(control) };
 }
 
 function safeNow(now: () => number): number {

@@ -79,8 +79,9 @@ export const ConfigSchema = z
           .array(failoverEntry)
           .default([
             'sip:408', 'sip:5xx', 'GATEWAY_DOWN', 'NORMAL_TEMPORARY_FAILURE', 'NETWORK_OUT_OF_ORDER',
+            // Not ALLOTTED_TIMEOUT: that is `leg_timeout` expiring on a leg that rang (4d_06) — the callee's no-answer.
             'RECOVERY_ON_TIMER_EXPIRE', 'DESTINATION_OUT_OF_ORDER', 'PROGRESS_TIMEOUT', 'SWITCH_CONGESTION',
-            'NORMAL_CIRCUIT_CONGESTION', 'ALLOTTED_TIMEOUT',
+            'NORMAL_CIRCUIT_CONGESTION',
           ])
           .describe('attempt failures that try the next carrier'),
         no_failover_causes: z
@@ -94,6 +95,16 @@ export const ConfigSchema = z
           .record(z.string(), causeName)
           .default({})
           .describe('error code -> hangup cause overrides (defaults in README)'),
+      })
+      .superRefine((r, ctx) => {
+        // Both fire with ~1 s precision (NOTES §9): a ring timeout that can beat the progress timeout turns a
+        // silent carrier into NO_ANSWER, a callee decision, and the next carrier is never tried.
+        if (r.ring_timeout_seconds < r.progress_timeout_seconds + 2) {
+          ctx.addIssue({
+            code: 'custom', path: ['ring_timeout_seconds'],
+            message: `must be at least progress_timeout_seconds + 2 (${r.progress_timeout_seconds + 2}), or a silent carrier ends as NO_ANSWER and is never failed over`,
+          });
+        }
       })
       .prefault({}),
     bridge: z

@@ -123,6 +123,31 @@ t.test('routing.hangup_causes overrides the default cause', async (t) => {
   t.equal(rec.hangupCause, 'UNALLOCATED_NUMBER');
 });
 
+t.test('a socket app without "async full": nothing but the hangup is sent, socket_mode_unsupported', async (t) => {
+  // Without `full` the switch refuses linger and event but still runs a queued bridge: the carrier would be dialled
+  // with nobody watching. Without `async` a queued bridge blocks the socket until it ends.
+  const rows: Array<[string, 'async' | 'static', 'full' | 'single-channel']> = [
+    ['async, single-channel', 'async', 'single-channel'],
+    ['static (sync), full', 'static', 'full'],
+    ['static, single-channel', 'static', 'single-channel'],
+  ];
+  for (const [name, socketMode, control] of rows) {
+    t.test(name, async (t) => {
+      const h = await harness(t, { gateways: GATEWAYS });
+      const rec = await h.fs.call({ variables: VARS, socketMode, control });
+      await h.settled();
+      t.same(rec.commands.filter((c) => c !== 'connect' && c !== 'sendmsg' && c !== 'exit'), [], 'no linger, filter or event');
+      t.same(rec.executes, [], 'no app queued');
+      t.same(rec.bridges, [], 'no carrier dialled');
+      t.equal(rec.hangupCause, 'NORMAL_TEMPORARY_FAILURE');
+      t.match(h.summaries()[0], { outcome: 'error', code: 'socket_mode_unsupported', campaign_id: 'camp1', lead_id: 'lead1' });
+      t.ok(h.logs.some((l) => l['level'] === 'warn' && l['socket_mode'] === socketMode && l['control'] === control), 'a warning names both flags');
+      t.equal(await h.counter('callrouter_call_errors_total', { code: 'socket_mode_unsupported' }), 1);
+      t.equal(h.activeSessions(), 0);
+    });
+  }
+});
+
 t.test('replica unavailable: NORMAL_TEMPORARY_FAILURE, outcome error', async (t) => {
   const h = await harness(t, { gateways: GATEWAYS, planOverride: () => ({ ok: false, code: 'replica_unavailable', message: 'x' }) });
   const rec = await h.fs.call({ variables: VARS });

@@ -113,6 +113,19 @@ t.test('every error in one message, each naming its key, the variable or the fil
   t.equal(err.code, 'config_invalid');
 });
 
+t.test('the ring timeout must leave the progress timeout room to fire first', async (t) => {
+  const rows: Array<[number, number, boolean]> = [[45, 6, true], [8, 6, true], [7, 6, false], [6, 6, false], [3, 6, false]];
+  for (const [ring, progress, ok] of rows) {
+    const overrides = { 'routing.ring_timeout_seconds': ring, 'routing.progress_timeout_seconds': progress };
+    if (ok) {
+      t.equal(loadConfig({ env: {}, overrides }).routing.ring_timeout_seconds, ring, `${ring}/${progress} accepted`);
+    } else {
+      const err = configError(t, () => loadConfig({ env: {}, overrides }));
+      t.match(err.issues, [/^routing\.ring_timeout_seconds \(from command line\): must be at least progress_timeout_seconds \+ 2 /], `${ring}/${progress} refused`);
+    }
+  }
+});
+
 t.test('range errors from env name the variable', async (t) => {
   const err = configError(t, () => loadConfig({ env: { CALLROUTER_MAX_SESSIONS: '0' } }));
   t.match(err.issues, [/^esl\.max_sessions \(from CALLROUTER_MAX_SESSIONS\): /]);

@@ -43,7 +43,7 @@ interface SessionPlan {
 t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, async (t) => {
   const dir = t.testdir();
   const replica = buildReplica(dir, hostileWorld());
-  const d = await startDaemon({ dir, replica, config: hostileConfig({ esl: ESL, routing: { ring_timeout_seconds: 1, progress_timeout_seconds: 1 } }) });
+  const d = await startDaemon({ dir, replica, config: hostileConfig({ esl: ESL, routing: { ring_timeout_seconds: 3, progress_timeout_seconds: 1 } }) });
   t.teardown(() => d.stop());
 
   // Warm up (JIT, SQLite page cache, pools) before the baseline, so growth means retention, not first use.
