@@ -73,7 +73,7 @@ export const ConfigSchema = z
       .strictObject({
         max_attempts: z.number().int().min(1).max(10).default(3).describe('most carriers tried per call'),
         forced_failover_to_routes: z.boolean().default(false).describe('when a forced carrier is used, let route candidates follow it'),
-        ring_timeout_seconds: z.number().int().min(1).max(300).default(45).describe('per-attempt ring timeout (originate_timeout in the dial string)'),
+        ring_timeout_seconds: z.number().int().min(1).max(300).default(45).describe('per-attempt ring timeout (originate_timeout in the dial string); at least progress_timeout_seconds + 2'),
         progress_timeout_seconds: z.number().int().min(1).max(60).default(6).describe('per-attempt bound without 180/183 (leg_progress_timeout); then fail over'),
         failover_causes: z
           .array(failoverEntry)
