@@ -5,6 +5,7 @@ import { FrameParser } from '../../src/esl/frame-parser.js';
 import { FakeFreeSwitch, type CallOptions, type GatewayScript } from './fake-freeswitch.js';
 import { parseDialString } from './dial-string.js';
 import { hasTranscript, readTranscript } from './transcript.js';
+import { startDaemonLike } from './test-daemon.js';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -193,7 +194,6 @@ t.test('connect reply header names and order match the capture', { skip: hasTran
 });
 
 t.test('multiset sets every listed A-leg variable (space list and ^^ delimiter)', async (t) => {
-  const { startDaemonLike } = await import('./test-daemon.js');
   const record = await startDaemonLike(t, async (conn) => {
     await conn.execute('multiset', 'continue_on_fail=true hangup_after_bridge=true', { timeoutMs: 2000 });
     await conn.execute('multiset', '^^:a=1:b=x y', { timeoutMs: 2000 });
@@ -256,5 +256,41 @@ t.test('after exit the switch reads nothing more: a command behind it is never r
   t.equal(rec.dialplanContinued, true);
   t.equal(rec.wroteAfterClose, true);
   t.equal(rec.closedBy, 'fs');
+});
+
+t.test('state and result headers of the events around a failover and a hangup are the switch\'s', async (t) => {
+  // Seen: 4d_03 (sip:503 still on the second attempt's CHANNEL_BRIDGE, sip:200 on its completion; DIALSTATUS the
+  // cause name for a 503), 4a_handshake_json (CS_EXECUTE / ACTIVE / state number 10 until the first CHANNEL_STATE,
+  // then CS_HANGUP, then CS_REPORTING / HANGUP / 11; variable_hangup_cause only on CHANNEL_HANGUP_COMPLETE).
+  const seen: Array<{ name: string; app: string | undefined; h: ReadonlyMap<string, string> }> = [];
+  await startDaemonLike(t, async (conn) => {
+    conn.onEvent((e) => seen.push({ name: e.name, app: e.headers.get('Application'), h: e.headers }));
+    await conn.command('myevents', ['json'], 2000);
+    await conn.execute('multiset', 'continue_on_fail=true hangup_after_bridge=true', { timeoutMs: 2000 });
+    const first = await conn.execute('bridge', gw('dead'), { timeoutMs: 2000 });
+    if (first.ok) await conn.waitForExecuteComplete(first.eventUuid, 5000);
+    const second = await conn.execute('bridge', gw('live'), { timeoutMs: 2000 });
+    if (second.ok) await conn.waitForEvent((e) => e.name === 'CHANNEL_HANGUP_COMPLETE', 5000);
+  }, { dead: { type: 'fail', status: 503 }, live: { type: 'answer', hangupAfterMs: 50 } });
+
+  const bridgeDone = seen.filter((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.app === 'bridge');
+  t.equal(bridgeDone.length, 2);
+  t.equal(bridgeDone[0]!.h.get('variable_DIALSTATUS'), 'NORMAL_TEMPORARY_FAILURE');
+  t.equal(bridgeDone[0]!.h.get('variable_last_bridge_proto_specific_hangup_cause'), 'sip:503');
+  const bridged = seen.find((e) => e.name === 'CHANNEL_BRIDGE')!;
+  t.equal(bridged.h.get('variable_last_bridge_proto_specific_hangup_cause'), 'sip:503', 'the earlier attempt\'s value until the bridge ends');
+  t.equal(bridged.h.get('variable_originate_disposition'), 'SUCCESS');
+  t.equal(bridgeDone[1]!.h.get('variable_last_bridge_proto_specific_hangup_cause'), 'sip:200');
+
+  const state = (e: { h: ReadonlyMap<string, string> }): string =>
+    ['Channel-State', 'Channel-Call-State', 'Channel-State-Number', 'Answer-State'].map((n) => e.h.get(n)).join(' ');
+  const hangup = seen.findIndex((e) => e.name === 'CHANNEL_HANGUP');
+  const states = seen.filter((e, i) => i >= hangup && e.name === 'CHANNEL_STATE');
+  const complete = seen.find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!;
+  t.equal(state(seen[hangup]!), 'CS_EXECUTE ACTIVE 10 hangup');
+  t.equal(state(bridgeDone[1]!), 'CS_EXECUTE ACTIVE 10 hangup');
+  t.same(states.map(state), ['CS_HANGUP ACTIVE 10 hangup', 'CS_REPORTING HANGUP 11 hangup']);
+  t.equal(state(complete), 'CS_REPORTING HANGUP 11 hangup');
+  t.same(seen.filter((e) => e.h.has('variable_hangup_cause')).map((e) => e.name), ['CHANNEL_HANGUP_COMPLETE']);
 });
 

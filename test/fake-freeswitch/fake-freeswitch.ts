@@ -579,7 +579,8 @@ class FakeCall {
   #setFailureVars(bRecord: BridgeRecord, failure: Extract<LegResult, { kind: 'failed' }>): void {
     const v = this.record.variables;
     v.set('originate_disposition', failure.cause);
-    v.set('DIALSTATUS', failure.cause);
+    // NOANSWER and BUSY are the switch's words for those two (4d_10, 4d_05); otherwise the cause (4d_03, 4d_09).
+    v.set('DIALSTATUS', failure.cause === 'NO_ANSWER' ? 'NOANSWER' : failure.cause === 'USER_BUSY' ? 'BUSY' : failure.cause);
     v.set('last_bridge_hangup_cause', failure.cause);
     v.set('originate_failed_cause', failure.cause);
     v.set('originate_causes', bRecord.legs.map((l) => `${randomUUID()};${l.cause ?? 'NONE'}`).join('|'));
@@ -600,8 +601,10 @@ class FakeCall {
     const v = this.record.variables;
     v.set('originate_disposition', 'SUCCESS');
     v.set('DIALSTATUS', 'SUCCESS');
-    v.set('last_bridge_proto_specific_hangup_cause', 'sip:200');
     v.set('bridge_uuid', bUuid);
+    // The 200's `sip:200` replaces an earlier attempt's `sip:503` only when the bridge ends (4d_03: still sip:503
+    // on CHANNEL_BRIDGE, sip:200 from CHANNEL_UNBRIDGE on).
+    const bridgeEnded = (): void => void v.set('last_bridge_proto_specific_hangup_cause', 'sip:200');
     // Seen (4d_03): after a failure then a success the SIP failure variables are gone; originate_failed_cause stays.
     v.delete('sip_invite_failure_status');
     v.delete('sip_invite_failure_phrase');
@@ -615,11 +618,13 @@ class FakeCall {
       this.#bridging!.abort = () => {
         prev();
         this.#cancel(timer);
+        bridgeEnded();
         resolve('aleg');
       };
     });
     if (ended === 'aleg') return; // #hangupA emitted the unbridge and the completion
     this.#bridging = undefined;
+    bridgeEnded();
     v.set('last_bridge_hangup_cause', 'NORMAL_CLEARING');
     v.set('bridge_hangup_cause', 'NORMAL_CLEARING');
     this.#emit('CHANNEL_UNBRIDGE', { 'Bridge-A-Unique-ID': this.record.uuid, 'Bridge-B-Unique-ID': bUuid });
@@ -722,8 +727,10 @@ class FakeCall {
     if (this.#hungUp || this.#finished) return;
     this.#hungUp = true;
     this.record.hangupCause = cause;
-    this.record.variables.set('hangup_cause', cause);
-    this.#state = { callState: 'HANGUP', answerState: 'hangup', channelState: 'CS_HANGUP', stateNumber: '10' };
+    // As the switch reports it (4a_handshake_json): until the first CHANNEL_STATE the events keep the running
+    // state (CS_EXECUTE, call state ACTIVE or RINGING) with Answer-State hangup and state number 10; the call
+    // state turns HANGUP with CS_REPORTING; variable_hangup_cause first appears on CHANNEL_HANGUP_COMPLETE.
+    this.#state = { ...this.#state, answerState: 'hangup', stateNumber: '10' };
     const bridging = this.#bridging;
     this.#bridging = undefined;
     if (bridging && !bridging.bRecord.outcome) bridging.bRecord.outcome = 'aborted';
@@ -744,11 +751,14 @@ class FakeCall {
         'Application-Response': '_none_',
         'Application-UUID': randomUUID(),
       });
+      this.#state = { ...this.#state, channelState: 'CS_HANGUP' };
       this.#emit('CHANNEL_STATE', { 'Hangup-Cause': cause });
-      this.#state = { ...this.#state, channelState: 'CS_REPORTING', stateNumber: '11' };
+      this.#state = { ...this.#state, callState: 'HANGUP', channelState: 'CS_REPORTING', stateNumber: '11' };
       this.#emit('CHANNEL_STATE', { 'Hangup-Cause': cause });
+      this.record.variables.set('hangup_cause', cause);
       this.#emit('CHANNEL_HANGUP_COMPLETE', { 'Hangup-Cause': cause });
     }
+    this.record.variables.set('hangup_cause', cause);
     if (this.#running) this.#running.completed = true;
     this.#queue = [];
     if (this.#linger === undefined) {
