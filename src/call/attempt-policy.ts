@@ -61,6 +61,12 @@ function sipStatusOf(failureStatus: string | undefined, protoCause: string | und
   return m ? Number(m[1]) : null;
 }
 
+function answerStatusOf(protoCause: string | undefined): number | null {
+  const m = protoCause === undefined ? null : PROTO_SIP_RE.exec(protoCause.trim());
+  const status = m ? Number(m[1]) : null;
+  return status !== null && status >= 200 && status < 300 ? status : null;
+}
+
 /**
  * Reads the attempt from the bridge's CHANNEL_EXECUTE_COMPLETE headers (`variables` = the event's headers,
  * `variable_*` names as sent). With `headers` undefined (the session gave up waiting, or the caller hung up
@@ -74,9 +80,10 @@ export function readAttempt(
   const disposition = causeOf(headers?.get('variable_originate_disposition'));
   const failed = causeOf(headers?.get('variable_originate_failed_cause'));
   const answered = ctx.answered === true || disposition === 'SUCCESS' || disposition === 'call accepted';
-  // A stale sip_invite_failure_status must not turn an answered attempt into a failure.
+  // A stale sip_invite_failure_status must not turn an answered attempt into a failure; the answer's own status
+  // is on the completion only (`sip:200` replaces an earlier attempt's `sip:503` when the bridge ends, 4d_03).
   const sipStatus = answered
-    ? null
+    ? answerStatusOf(headers?.get('variable_last_bridge_proto_specific_hangup_cause'))
     : sipStatusOf(headers?.get('variable_sip_invite_failure_status'), headers?.get('variable_last_bridge_proto_specific_hangup_cause'));
   const cause = answered ? (disposition ?? 'SUCCESS') : (disposition ?? failed ?? fallbackCause);
   const result = classifyAttempt({ answered, cause: cause ?? undefined, sipStatus: sipStatus ?? undefined });

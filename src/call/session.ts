@@ -351,6 +351,9 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           metrics.bridgeAttempt(candidate.carrierName, attempt.result);
           // The call is up: it ends when a party hangs up (hangup_after_bridge) or the socket closes.
           await w.until(() => completed() !== undefined || w.aLegGone, null);
+          // The answer's SIP status comes with the bridge's completion, at the end of the call.
+          const done = completed();
+          if (done !== undefined && attempt.sipStatus === null) attempt.sipStatus = readAttempt(done.headers, { ...base, durationMs: 0, answered: true }).sipStatus;
           s.outcome = 'answered';
           return;
         }

@@ -15,6 +15,8 @@ t.test('readAttempt: what the real switch reports (transcripts 4d_*)', async (t)
     ['ring timeout', { variable_originate_disposition: 'NO_ANSWER' }, { cause: 'NO_ANSWER', result: 'no_answer' }],
     ['status only in proto cause', { variable_originate_disposition: 'CALL_REJECTED', variable_last_bridge_proto_specific_hangup_cause: 'sip:603' }, { sipStatus: 603, result: 'rejected' }],
     ['answered: a stale failure status is ignored', { variable_originate_disposition: 'SUCCESS', variable_sip_invite_failure_status: '503', variable_originate_failed_cause: 'NORMAL_TEMPORARY_FAILURE' }, { answered: true, sipStatus: null, cause: 'SUCCESS', result: 'answered' }],
+    ['answered: the 200 on the completion', { variable_originate_disposition: 'SUCCESS', variable_last_bridge_proto_specific_hangup_cause: 'sip:200', variable_originate_failed_cause: 'NORMAL_TEMPORARY_FAILURE' }, { answered: true, sipStatus: 200, cause: 'SUCCESS', result: 'answered' }],
+    ['answered: a stale non-2xx proto cause is not its status', { variable_originate_disposition: 'SUCCESS', variable_last_bridge_proto_specific_hangup_cause: 'sip:503' }, { answered: true, sipStatus: null, result: 'answered' }],
     ['call accepted', { variable_originate_disposition: 'call accepted' }, { answered: true, result: 'answered' }],
     ['no disposition: originate_failed_cause', { variable_originate_failed_cause: 'GATEWAY_DOWN' }, { cause: 'GATEWAY_DOWN', result: 'unavailable' }],
     ['garbage values', { variable_originate_disposition: 'x\ny', variable_sip_invite_failure_status: '99999' }, { cause: null, sipStatus: null, result: 'other' }],

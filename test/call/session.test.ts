@@ -33,7 +33,7 @@ t.test('two routes: the first fails 503, the second answers', async (t) => {
     call_uuid: rec.uuid, campaign_id: 'camp1', lead_id: 'lead1', tenant_id: 't1',
     attempts: [
       { carrier: 'carrier_dead', sip_status: 503, cause: 'NORMAL_TEMPORARY_FAILURE', result: 'unavailable' },
-      { carrier: 'carrier_a', sip_status: null, cause: 'SUCCESS', result: 'answered' },
+      { carrier: 'carrier_a', sip_status: 200, cause: 'SUCCESS', result: 'answered' },
     ],
   });
   t.equal(await h.counter('callrouter_calls_total', { outcome: 'answered' }), 1);
