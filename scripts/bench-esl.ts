@@ -1,10 +1,11 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold]] [--bare] [--node-arg FLAG]`
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare] [--node-arg FLAG]`
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder — e.g. to profile it with --cpu-prof, which profiles the bare responders too, or to compare two builds
  * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
  * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
+ * with --gc-log, the daemon's V8 collections and event-loop stalls in that window, set against its slow setups;
  * --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
@@ -80,13 +81,14 @@ const warmupS = quick ? 1 : 2;
 const saturationOnly = process.argv.includes('--saturation-only');
 const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argValue('--rate-only'));
 const cold = process.argv.includes('--cold');
+const gcLogWanted = process.argv.includes('--gc-log');
 
 type SaturationRound = ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: number; generatorCpuPercent: number; listenOverflows: number };
 
 interface TargetResult {
   /** Medians over the rounds (failed and overflows: sums), with every round's calls/s. */
   saturation: SaturationRound & { roundsCallsPerSecond: number[] };
-  fixed: (OpenLoopResult & { listenOverflows: number })[];
+  fixed: (Omit<OpenLoopResult, 'calls'> & { listenOverflows: number })[];
   memory: undefined | { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
 }
 
@@ -142,13 +144,46 @@ async function saturationRound(target: Target, label: string): Promise<Saturatio
   };
 }
 
-async function fixedRate(target: Target, label: string, rate: number): Promise<TargetResult['fixed'][number]> {
+async function fixedRate(target: Target, label: string, rate: number): Promise<TargetResult['fixed'][number] & Pick<OpenLoopResult, 'calls'>> {
   const peer = new LoadPeer(target.port, buildPeerTemplates());
   await sleep(500);
   process.stderr.write(`[${label}] fixed rate ${rate}/s for ${fixedSeconds} s\n`);
   const before = listenDrops().overflows;
   const r = await openLoop(peer, makeCall, { rate, warmupS: 1, seconds: fixedSeconds });
   return { ...r, listenOverflows: listenDrops().overflows - before };
+}
+
+/**
+ * `--gc-log`: the daemon's collections and event-loop stalls during a window (scripts/bench/gc-observer.cjs) set
+ * against the window's slow setups — which of the calls over `SLOW_MS` started within `NEAR_MS` before a stall or
+ * a major/incremental collection (a call queued then waits for it).
+ */
+function gcReport(file: string, calls: ReadonlyArray<{ at: number; ms: number }>): string {
+  const SLOW_MS = 10;
+  const NEAR_MS = 60;
+  const from = Math.min(...calls.map((c) => c.at));
+  const to = Math.max(...calls.map((c) => c.at));
+  let lines: Array<{ type: string; kind?: string; at: number; ms: number }> = [];
+  try {
+    lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; at: number; ms: number });
+  } catch {
+    return `gc log: ${file} not readable`;
+  }
+  const inWindow = lines.filter((l) => l.at >= from && l.at <= to);
+  const major = inWindow.filter((l) => l.type === 'gc' && (l.kind === 'major' || l.kind === 'incremental'));
+  const stalls = inWindow.filter((l) => l.type === 'stall');
+  const slow = calls.filter((c) => c.ms > SLOW_MS);
+  const near = (c: { at: number }, list: typeof lines): boolean => list.some((l) => l.at >= c.at - 5 && l.at - c.at <= NEAR_MS);
+  const stallsNearMajor = stalls.filter((s) => major.some((g) => Math.abs(g.at - s.at) <= NEAR_MS));
+  const sum = (list: typeof lines): string => `${list.length} (${list.reduce((a, l) => a + l.ms, 0).toFixed(0)} ms)`;
+  return [
+    `gc log over the ${((to - from) / 1000).toFixed(1)} s window: major ${sum(inWindow.filter((l) => l.kind === 'major'))}, ` +
+      `incremental ${sum(inWindow.filter((l) => l.kind === 'incremental'))}, minor ${sum(inWindow.filter((l) => l.kind === 'minor'))}; ` +
+      `event-loop stalls over 8 ms ${sum(stalls)}, of them within ${NEAR_MS} ms of a major/incremental collection ${stallsNearMajor.length}`,
+    `setups over ${SLOW_MS} ms: ${slow.length} of ${calls.length}; started up to ${NEAR_MS} ms before a major/incremental collection ` +
+      `${slow.filter((c) => near(c, major)).length}, before a stall ${slow.filter((c) => near(c, stalls)).length}, before either ` +
+      `${slow.filter((c) => near(c, major) || near(c, stalls)).length}`,
+  ].join('\n');
 }
 
 /** The middle value (of an even count, the lower middle: `quantile`'s definition). */
@@ -194,13 +229,17 @@ function prepareProcess(pid: number, cpu: number): { pinned: boolean; nofile: nu
   return { pinned, nofile: openFilesLimit(pid).soft };
 }
 
-async function startDaemonTarget(dir: string, replica: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
+async function startDaemonTarget(dir: string, replica: string, gcLog?: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
   const daemon = await startDaemon({
     dir,
     replica,
+    ...(gcLog !== undefined ? { env: { BENCH_GC_LOG: gcLog } } : {}),
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
-    nodeArgs: [...(argValue('--node-arg') ? [argValue('--node-arg')!] : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])],
+    nodeArgs: [
+      ...(argValue('--node-arg') ? [argValue('--node-arg')!] : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
+      ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
+    ],
   });
   await setLogLevel(daemon, join(dir, 'config.json'), logLevel);
   const env = prepareProcess(daemon.pid, 0);
@@ -282,7 +321,8 @@ async function main(): Promise<void> {
 
     if (saturationOnly || rateOnly !== undefined) {
       const bareOnly = process.argv.includes('--bare');
-      const t = bareOnly ? (await startBareTarget('daemon')).target : (await startDaemonTarget(dir, replica)).target;
+      const gcLog = gcLogWanted && !bareOnly ? join(dir, 'gc.jsonl') : undefined;
+      const t = bareOnly ? (await startBareTarget('daemon')).target : (await startDaemonTarget(dir, replica, gcLog)).target;
       const label = bareOnly ? 'bare same-exchange' : 'daemon';
       try {
         if (rateOnly !== undefined) {
@@ -291,6 +331,7 @@ async function main(): Promise<void> {
           if (!cold) await saturationRound(t, `${label} warm-up`);
           const r = await fixedRate(t, label, rateOnly);
           process.stdout.write(`${label} at ${rateOnly}/s: setup p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 1)} ms, generator lag p99 ${fmt(r.lagP99, 2)} ms, failed ${r.failed}\n`);
+          if (gcLog !== undefined) process.stdout.write(`${gcReport(gcLog, r.calls)}\n`);
         } else {
           const r = await saturationRound(t, label);
           process.stdout.write(`${label} saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
@@ -318,7 +359,12 @@ async function main(): Promise<void> {
         for (let k = 0; k < targets.length; k++) windows[k]!.push(await saturationRound(targets[k]!.target, `${targets[k]!.label} ${round + 1}/${rounds}`));
       }
       for (const rate of RATES) {
-        for (let k = 0; k < 2; k++) fixed[k]!.push(await fixedRate(targets[k]!.target, targets[k]!.label, rate));
+        for (let k = 0; k < 2; k++) {
+          // Per-call figures are for --gc-log; the printed JSON stays small.
+          const { calls, ...r } = await fixedRate(targets[k]!.target, targets[k]!.label, rate);
+          void calls;
+          fixed[k]!.push(r);
+        }
       }
       daemonMetrics = {
         answered: await d.daemon.metric('callrouter_calls_total{outcome="answered"}'),

@@ -62,6 +62,8 @@ export interface OpenLoopResult {
   readonly max: number;
   /** How late the generator launched calls against the schedule (p99, ms): large values mean a busy generator. */
   readonly lagP99: number;
+  /** Each measured call's TCP-connect time (epoch ms) and daemon-added setup (ms), in completion order. */
+  readonly calls: ReadonlyArray<{ readonly at: number; readonly ms: number }>;
 }
 
 /** Launches calls at `rate`/s for `seconds` (after `warmupS` at the same rate, not measured). */
@@ -69,6 +71,7 @@ export async function openLoop(peer: LoadPeer, make: CallFactory, opts: { rate: 
   const total = Math.round(opts.rate * (opts.warmupS + opts.seconds));
   const warm = Math.round(opts.rate * opts.warmupS);
   const latencies: number[] = [];
+  const calls: Array<{ at: number; ms: number }> = [];
   const lags: number[] = [];
   const pending: Promise<unknown>[] = [];
   let failed = 0;
@@ -85,7 +88,11 @@ export async function openLoop(peer: LoadPeer, make: CallFactory, opts: { rate: 
         if (n >= warm) {
           lags.push(performance.now() - intended);
           pending.push(call.done.then((r) => {
-            if (r.ok && r.bridgeAt !== undefined) latencies.push(daemonAddedMs(r));
+            if (r.ok && r.bridgeAt !== undefined) {
+              const ms = daemonAddedMs(r);
+              latencies.push(ms);
+              calls.push({ at: performance.timeOrigin + r.startedAt, ms });
+            }
             else failed++;
           }));
         } else {
@@ -108,6 +115,7 @@ export async function openLoop(peer: LoadPeer, make: CallFactory, opts: { rate: 
     p99: quantile(latencies, 0.99),
     max: latencies.at(-1) ?? NaN,
     lagP99: quantile(lags, 0.99),
+    calls,
   };
 }
 
