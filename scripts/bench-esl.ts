@@ -6,7 +6,7 @@
  * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
  * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the daemon's V8 collections and event-loop stalls in that window, set against its slow setups;
- * --node-arg: one extra node flag for the daemon, e.g. a V8 heap setting to compare)
+ * --node-arg: an extra node flag for the daemon, e.g. a V8 heap setting to compare; repeatable)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
@@ -63,6 +63,11 @@ const TARGET_BYTES_PER_SESSION = 32 * 1024;
 const TARGET_RATIO = 0.8;
 const LEADS = 20_000;
 const RATES = [100, 500, 1000] as const;
+
+/** Every value of a repeatable option (`--node-arg A --node-arg B`). */
+function argValues(name: string): string[] {
+  return process.argv.flatMap((a, i) => (a === name && process.argv[i + 1] !== undefined ? [process.argv[i + 1]!] : []));
+}
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -163,9 +168,9 @@ function gcReport(file: string, calls: ReadonlyArray<{ at: number; ms: number }>
   const NEAR_MS = 60;
   const from = Math.min(...calls.map((c) => c.at));
   const to = Math.max(...calls.map((c) => c.at));
-  let lines: Array<{ type: string; kind?: string; at: number; ms: number }> = [];
+  let lines: Array<{ type: string; kind?: string; at: number; ms: number; oldMb?: number }> = [];
   try {
-    lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; at: number; ms: number });
+    lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; kind?: string; at: number; ms: number; oldMb?: number });
   } catch {
     return `gc log: ${file} not readable`;
   }
@@ -176,10 +181,20 @@ function gcReport(file: string, calls: ReadonlyArray<{ at: number; ms: number }>
   const near = (c: { at: number }, list: typeof lines): boolean => list.some((l) => l.at >= c.at - 5 && l.at - c.at <= NEAR_MS);
   const stallsNearMajor = stalls.filter((s) => major.some((g) => Math.abs(g.at - s.at) <= NEAR_MS));
   const sum = (list: typeof lines): string => `${list.length} (${list.reduce((a, l) => a + l.ms, 0).toFixed(0)} ms)`;
+  // Old-space growth from one full collection to the next, per second: what the young collections promoted.
+  const fulls = inWindow.filter((l) => l.kind === 'major');
+  const growth: number[] = [];
+  for (let i = 1; i < fulls.length; i++) {
+    const gcs = inWindow.filter((l) => l.type === 'gc' && l.at > fulls[i - 1]!.at && l.at < fulls[i]!.at && l.oldMb !== undefined);
+    const top = gcs.at(-1)?.oldMb;
+    if (top !== undefined && fulls[i - 1]!.oldMb !== undefined) growth.push((top - fulls[i - 1]!.oldMb!) / ((gcs.at(-1)!.at - fulls[i - 1]!.at) / 1000));
+  }
   return [
     `gc log over the ${((to - from) / 1000).toFixed(1)} s window: major ${sum(inWindow.filter((l) => l.kind === 'major'))}, ` +
       `incremental ${sum(inWindow.filter((l) => l.kind === 'incremental'))}, minor ${sum(inWindow.filter((l) => l.kind === 'minor'))}; ` +
       `event-loop stalls over 8 ms ${sum(stalls)}, of them within ${NEAR_MS} ms of a major/incremental collection ${stallsNearMajor.length}`,
+    `old space after full collections ${fulls.map((f) => f.oldMb?.toFixed(1)).join(', ')} MB; growth between them ` +
+      `${growth.length > 0 ? `${Math.min(...growth).toFixed(1)}–${Math.max(...growth).toFixed(1)} MB/s` : 'n/a'}`,
     `setups over ${SLOW_MS} ms: ${slow.length} of ${calls.length}; started up to ${NEAR_MS} ms before a major/incremental collection ` +
       `${slow.filter((c) => near(c, major)).length}, before a stall ${slow.filter((c) => near(c, stalls)).length}, before either ` +
       `${slow.filter((c) => near(c, major) || near(c, stalls)).length}`,
@@ -237,7 +252,7 @@ async function startDaemonTarget(dir: string, replica: string, gcLog?: string): 
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
     nodeArgs: [
-      ...(argValue('--node-arg') ? [argValue('--node-arg')!] : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
+      ...argValues('--node-arg'), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
       ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
     ],
   });

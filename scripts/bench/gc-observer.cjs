@@ -7,6 +7,7 @@
 'use strict';
 const { PerformanceObserver, performance, constants } = require('node:perf_hooks');
 const { openSync, writeSync } = require('node:fs');
+const { getHeapSpaceStatistics } = require('node:v8');
 
 const file = process.env.BENCH_GC_LOG;
 if (file) {
@@ -18,9 +19,13 @@ if (file) {
     [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
   };
   const line = (o) => writeSync(fd, `${JSON.stringify(o)}\n`);
+  const oldSpaceMb = () => (getHeapSpaceStatistics().find((sp) => sp.space_name === 'old_space')?.space_used_size ?? 0) / 1048576;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      if (e.duration > 1) line({ type: 'gc', kind: kinds[e.detail?.kind] ?? String(e.detail?.kind), at: performance.timeOrigin + e.startTime, ms: e.duration });
+      const kind = kinds[e.detail?.kind] ?? String(e.detail?.kind);
+      // Old space after every collection: its growth between full collections is what young collections promoted
+      // (plus what V8 allocated there directly).
+      if (e.duration > 1 || kind === 'major') line({ type: 'gc', kind, at: performance.timeOrigin + e.startTime, ms: e.duration, oldMb: oldSpaceMb() });
     }
   }).observe({ entryTypes: ['gc'] });
   let last = performance.now();
