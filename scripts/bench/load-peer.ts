@@ -63,7 +63,7 @@ export interface PeerTemplates {
   readonly connectHead: string;
   readonly connectTail: string;
   readonly eventChannel: string;
-  /** The same after the A-leg's hangup: the switch's events then say `Answer-State: hangup`, `CS_HANGUP`. */
+  /** The same after the A-leg's hangup: `Answer-State: hangup`, state number 10, still CS_EXECUTE / ACTIVE (4a). */
   readonly eventChannelHungUp: string;
 }
 
@@ -77,7 +77,7 @@ export function buildPeerTemplates(): PeerTemplates {
     '@TIMESTAMP': String(now.getTime() * 1000), '@SEQ': '1001', '@CALL_STATE': 'RINGING', '@STATE_NUMBER': '4',
     '@STATE': 'CS_EXECUTE', '@ANSWER_STATE': 'ringing',
   };
-  const hungUp: Record<string, string> = { ...subs, '@CALL_STATE': 'HANGUP', '@STATE_NUMBER': '10', '@STATE': 'CS_HANGUP', '@ANSWER_STATE': 'hangup' };
+  const hungUp: Record<string, string> = { ...subs, '@CALL_STATE': 'ACTIVE', '@STATE_NUMBER': '10', '@ANSWER_STATE': 'hangup' };
   let head = '';
   let tail = '';
   let inTail = false;

@@ -61,7 +61,12 @@ function sipStatusOf(failureStatus: string | undefined, protoCause: string | und
   return m ? Number(m[1]) : null;
 }
 
-function answerStatusOf(protoCause: string | undefined): number | null {
+/**
+ * The 2xx an answered attempt got, from its bridge's completion (`sip:200` replaces an earlier attempt's `sip:503`
+ * only when the bridge ends, 4d_03); null when absent or not a 2xx.
+ */
+export function answerSipStatus(headers: ReadonlyMap<string, string> | undefined): number | null {
+  const protoCause = headers?.get('variable_last_bridge_proto_specific_hangup_cause');
   const m = protoCause === undefined ? null : PROTO_SIP_RE.exec(protoCause.trim());
   const status = m ? Number(m[1]) : null;
   return status !== null && status >= 200 && status < 300 ? status : null;
@@ -80,10 +85,9 @@ export function readAttempt(
   const disposition = causeOf(headers?.get('variable_originate_disposition'));
   const failed = causeOf(headers?.get('variable_originate_failed_cause'));
   const answered = ctx.answered === true || disposition === 'SUCCESS' || disposition === 'call accepted';
-  // A stale sip_invite_failure_status must not turn an answered attempt into a failure; the answer's own status
-  // is on the completion only (`sip:200` replaces an earlier attempt's `sip:503` when the bridge ends, 4d_03).
+  // A stale sip_invite_failure_status must not turn an answered attempt into a failure.
   const sipStatus = answered
-    ? answerStatusOf(headers?.get('variable_last_bridge_proto_specific_hangup_cause'))
+    ? answerSipStatus(headers)
     : sipStatusOf(headers?.get('variable_sip_invite_failure_status'), headers?.get('variable_last_bridge_proto_specific_hangup_cause'));
   const cause = answered ? (disposition ?? 'SUCCESS') : (disposition ?? failed ?? fallbackCause);
   const result = classifyAttempt({ answered, cause: cause ?? undefined, sipStatus: sipStatus ?? undefined });

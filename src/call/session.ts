@@ -31,7 +31,7 @@ import type { SignedPassport } from '../identity/passport.js';
 import { callLogger, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CallInput } from '../routing/types.js';
-import { failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord } from './attempt-policy.js';
+import { answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord } from './attempt-policy.js';
 import { buildBridgeArgs } from './bridge-args.js';
 import { ChannelWatch } from './channel-watch.js';
 import {
@@ -172,7 +172,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         c.ok
           ? {
             ok: true as const, uuid: c.channel.uuid, input: readChannelInput(c.channel.variables, config.esl.variables),
-            mode: socketModeOf(c.channel.headers),
+            modeRefused: socketModeRefusal(c.channel.headers),
           }
           : c,
       );
@@ -189,7 +189,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         return;
       }
       s.callUuid = uuid;
-      if (!connected.mode.ok) {
+      if (connected.modeRefused !== null) {
         // Without `full` the switch refuses linger and event (the bridge would still run, unobserved); without
         // `async` a queued bridge blocks the socket until it ends (NOTES §1). Nothing is sent but the hangup.
         if (input.ok) {
@@ -198,7 +198,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
         }
         s.warnings.push({
           msg: 'the socket app must run with "async full" (<action application="socket" data="host:port async full"/>)',
-          fields: { socket_mode: connected.mode.socketMode, control: connected.mode.control },
+          fields: connected.modeRefused,
         });
         return fail('socket_mode_unsupported');
       }
@@ -353,7 +353,7 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
           await w.until(() => completed() !== undefined || w.aLegGone, null);
           // The answer's SIP status comes with the bridge's completion, at the end of the call.
           const done = completed();
-          if (done !== undefined && attempt.sipStatus === null) attempt.sipStatus = readAttempt(done.headers, { ...base, durationMs: 0, answered: true }).sipStatus;
+          if (done !== undefined && attempt.sipStatus === null) attempt.sipStatus = answerSipStatus(done.headers);
           s.outcome = 'answered';
           return;
         }
@@ -458,16 +458,16 @@ export function readChannelInput(
 const MODE_VALUE_RE = /^[a-z-]{1,32}$/;
 
 /**
- * What the connect reply says of the socket app's flags: FreeSWITCH sends `Socket-Mode: async|static` and
- * `Control: full|single-channel` (transcript 4a_handshake_json). Anything but `async` + `full` is refused; the
- * values are returned for the log only when they look like such words.
+ * Null when the connect reply says the socket app runs `async full` (FreeSWITCH sends `Socket-Mode: async|static`
+ * and `Control: full|single-channel`, transcript 4a_handshake_json); otherwise both flags for the log, each only
+ * when it looks like such a word.
  */
-export function socketModeOf(headers: ReadonlyMap<string, string>):
-  { ok: boolean; socketMode: string | null; control: string | null } {
+export function socketModeRefusal(headers: ReadonlyMap<string, string>): { socket_mode: string | null; control: string | null } | null {
   const socketMode = headers.get('Socket-Mode') ?? null;
   const control = headers.get('Control') ?? null;
+  if (socketMode === 'async' && control === 'full') return null;
   const shown = (v: string | null): string | null => (v === null || MODE_VALUE_RE.test(v) ? v : '(malformed)');
-  return { ok: socketMode === 'async' && control === 'full', socketMode: shown(socketMode), control: shown(control) };
+  return { socket_mode: shown(socketMode), control: shown(control) };
 }
 
 function safeNow(now: () => number): number {
