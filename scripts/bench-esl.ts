@@ -6,7 +6,8 @@
  * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
  * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the daemon's V8 collections and event-loop stalls in that window, set against its slow setups;
- * --node-arg: an extra node flag for the daemon, e.g. a V8 heap setting to compare; repeatable)
+ * --node-arg: an extra node flag for the daemon and the bare responders, e.g. a V8 heap setting to compare;
+ * repeatable)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
@@ -291,7 +292,7 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
 
 async function startBareTarget(mode: 'daemon' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `bare-${mode}`)] : [];
-  const args = [...prof, '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
+  const args = [...prof, ...argValues('--node-arg'), '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -8,6 +8,7 @@
 import { BlockList, createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { ListenError } from '../errors.js';
 import { OutboundConnection, type EslTimers } from './connection.js';
+import { LiveList } from './live-list.js';
 
 export type RefusalReason = 'max_sessions' | 'not_allowed' | 'shutting_down';
 
@@ -84,9 +85,10 @@ export function isAllowed(list: BlockList, address: string | undefined): boolean
 export function createEslServer(options: EslServerOptions): EslServer {
   const address = parseListenAddress(options.listen);
   const allowList = buildAllowList(options.allowFrom);
-  const sessions = new Set<OutboundConnection>();
+  // Not Sets: see live-list.ts (a Set of per-call objects made every call outlive young collections).
+  const sessions = new LiveList<OutboundConnection>();
   /** Handlers still running (a handler finishes its bookkeeping after its connection closed). */
-  const running = new Set<Promise<void>>();
+  const running = new LiveList<Promise<void>>();
   let accepting = true;
   let listening = false;
   let server: Server | undefined;
@@ -135,8 +137,8 @@ export function createEslServer(options: EslServerOptions): EslServer {
       onListenerError: report,
       ...(options.timers ? { timers: options.timers } : {}),
     });
-    sessions.add(conn);
-    void conn.closed.then(() => sessions.delete(conn));
+    const open = sessions.add(conn);
+    void conn.closed.then(() => open.remove());
     let run: Promise<void>;
     try {
       run = Promise.resolve(options.onSession(conn));
@@ -146,8 +148,8 @@ export function createEslServer(options: EslServerOptions): EslServer {
     const done = run.catch(report).finally(() => {
       if (!conn.isClosed) conn.destroy('session ended');
     });
-    running.add(done);
-    void done.then(() => running.delete(done));
+    const handler = running.add(done);
+    void done.then(() => handler.remove());
   };
 
   const stopAccepting = (): void => {
@@ -187,13 +189,13 @@ export function createEslServer(options: EslServerOptions): EslServer {
     },
     async close() {
       stopAccepting();
-      await Promise.all([...sessions].map((c) => c.closed));
+      await Promise.all(sessions.values().map((c) => c.closed));
       // The connection closes before its handler has logged and counted the call; a process that exits right
       // after close() (SIGTERM, grace expiry) must not lose those.
-      await Promise.all([...running]);
+      await Promise.all(running.values());
     },
     destroyAll() {
-      for (const conn of [...sessions]) conn.destroy('shutdown');
+      for (const conn of sessions.values()) conn.destroy('shutdown');
     },
   };
 }

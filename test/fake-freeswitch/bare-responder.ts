@@ -13,6 +13,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameParser } from '../../src/esl/frame-parser.js';
+import { LiveList, type LiveEntry } from '../../src/esl/live-list.js';
 
 export interface BareResponderOptions {
   /** The bridge argument sent for every call (default `sofia/gateway/carrier_a/+15551234567`). */
@@ -34,17 +35,18 @@ export interface BareResponder {
 export async function startBareResponder(options: BareResponderOptions = {}): Promise<BareResponder> {
   const dial = options.dialString ?? 'sofia/gateway/carrier_a/+15551234567';
   const linger = options.lingerSeconds ?? 5;
-  const sockets = new Set<Socket>();
+  // Kept like the daemon keeps its sessions (a Set would make every call outlive young collections, live-list.ts).
+  const sockets = new LiveList<Socket>();
   let completed = 0;
   const daemonExchange = options.mode === 'daemon';
   const server: Server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    if (daemonExchange) return runDaemonExchange(socket, dial, linger);
+    const open = sockets.add(socket);
+    if (daemonExchange) return runDaemonExchange(socket, dial, linger, open);
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let exited = false;
     socket.on('error', () => {});
     socket.on('close', () => {
-      sockets.delete(socket);
+      open.remove();
       completed++;
     });
     // FreeSWITCH reads commands in order, so they can be pipelined; the replies are not needed here.
@@ -65,13 +67,13 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
       }
     });
   });
-  const runDaemonExchange = (socket: Socket, dialString: string, lingerSeconds: number): void => {
+  const runDaemonExchange = (socket: Socket, dialString: string, lingerSeconds: number, open: LiveEntry): void => {
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let replies = 0;
     let exited = false;
     socket.on('error', () => {});
     socket.on('close', () => {
-      sockets.delete(socket);
+      open.remove();
       completed++;
     });
     const sendmsg = (app: string, arg: string): string =>
@@ -109,7 +111,7 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
     completed: () => completed,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const s of sockets.values()) s.destroy();
         server.close(() => resolve());
       }),
   };
