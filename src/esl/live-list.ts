@@ -2,12 +2,13 @@
  * The listener's bookkeeping of what is open (connections, running session handlers): an intrusive doubly linked
  * list whose removed entries drop every pointer they held.
  *
- * Why not a Set: V8 keeps a Set's or Map's entries in a hash table that it replaces as entries come and go; a
- * replaced table keeps its entries and a link to its successor. Once a table has been promoted to the old
- * generation (every full collection promotes it), young collections treat it as live until the next full one, and
- * through the chain of its successors every session that passed through the Set survives, and is promoted, with
- * its socket, frames and events. With a call a millisecond long, that was ~5 KB per call copied and promoted at
- * 1,000 calls/s — a full collection every 2 s and a longer young one every ~130 ms (README "Performance").
+ * Why not a Set: V8 keeps a Set's entries in a hash table that it replaces (a new table, entries copied) whenever
+ * adds and deletes have filled it — every few calls here. The replaced table keeps the entries it had (and a link to
+ * the new one, for live iterators). Once the table is in the old generation (a full collection promotes it), each
+ * replacement is allocated there too, and a young collection treats every old-generation object as live, dead or
+ * not: so every session that was in the Set at some replacement — nearly all of them — survived young collections
+ * with its socket, frames and events, and was promoted. At 1,000 calls/s that was ~5 KB per call, a full
+ * collection every ~2 s and slower young ones (README "Performance"; V8's ordered-hash-table.cc `Rehash`).
  */
 export interface LiveEntry {
   /** Takes the value out of the list; idempotent. */
