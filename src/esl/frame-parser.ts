@@ -55,18 +55,41 @@ function isSpace(code: number): boolean {
     (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000;
 }
 
+/**
+ * Line offsets of the block being parsed (name start, colon, line end per line), reused by every parse: a growing
+ * array per block was ~10 KB of garbage per call for the connect reply alone. Parsing is synchronous, so one
+ * scratch serves every connection; a lazily read block keeps an exact-size copy.
+ */
+const SCRATCH_INTS = 1024;
+/** A hostile block of a million tiny lines may grow it to megabytes: beyond this, it is not kept. */
+const SCRATCH_KEEP_INTS = 1 << 16;
+let scratch = new Int32Array(SCRATCH_INTS);
+
+function pushOffsets(n: number, a: number, b: number, c: number): void {
+  if (n + 3 > scratch.length) {
+    const grown = new Int32Array(scratch.length * 2);
+    grown.set(scratch);
+    scratch = grown;
+  }
+  scratch[n] = a;
+  scratch[n + 1] = b;
+  scratch[n + 2] = c;
+}
+
+type Offsets = Int32Array;
+
 /** The value of the header line at `offsets[i..i+2]` (one space after the colon is not part of it). */
-function valueAt(text: string, offsets: readonly number[], i: number): string {
+function valueAt(text: string, offsets: Offsets, i: number): string {
   const colon = offsets[i + 1]!;
   const lineEnd = offsets[i + 2]!;
   const valueStart = colon + 1 < lineEnd && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
   return text.slice(valueStart, lineEnd);
 }
 
-/** Every header of a block as a Map (names trimmed; a repeated name keeps its last value). */
-function headerMap(text: string, offsets: readonly number[]): Map<string, string> {
+/** Every header of a block (the first `count` offsets) as a Map (names trimmed; a repeated name keeps its last value). */
+function headerMap(text: string, offsets: Offsets, count: number): Map<string, string> {
   const headers = new Map<string, string>();
-  for (let i = 0; i < offsets.length; i += 3) headers.set(text.slice(offsets[i]!, offsets[i + 1]!).trim(), valueAt(text, offsets, i));
+  for (let i = 0; i < count; i += 3) headers.set(text.slice(offsets[i]!, offsets[i + 1]!).trim(), valueAt(text, offsets, i));
   return headers;
 }
 
@@ -76,10 +99,10 @@ function headerMap(text: string, offsets: readonly number[]): Map<string, string
  */
 class HeaderBlock extends HeaderView {
   readonly #text: string;
-  readonly #offsets: readonly number[];
+  readonly #offsets: Offsets;
   #all: Map<string, string> | undefined;
 
-  constructor(text: string, offsets: readonly number[]) {
+  constructor(text: string, offsets: Offsets) {
     super();
     this.#text = text;
     this.#offsets = offsets;
@@ -103,7 +126,7 @@ class HeaderBlock extends HeaderView {
   }
 
   #map(): Map<string, string> {
-    return (this.#all ??= headerMap(this.#text, this.#offsets));
+    return (this.#all ??= headerMap(this.#text, this.#offsets, this.#offsets.length));
   }
 
   get size(): number {
@@ -250,7 +273,9 @@ export class FrameParser {
     let first = true;
     // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call. Offsets of each
     // line (name start, colon, line end) are collected first; strings are cut only when a header is read.
-    const offsets: number[] = [];
+    // Released here rather than after each parse so that the error returns below need not remember it.
+    if (scratch.length > SCRATCH_KEEP_INTS) scratch = new Int32Array(SCRATCH_INTS);
+    let n = 0;
     let trimmed = false;
     while (start < text.length) {
       let nl = text.indexOf('\n', start);
@@ -272,10 +297,11 @@ export class FrameParser {
         return { ok: false, code: 'protocol_error', detail: 'header line without a name and colon' };
       }
       if (!trimmed && (isSpace(text.charCodeAt(lineStart)) || isSpace(text.charCodeAt(colon - 1)))) trimmed = true;
-      offsets.push(lineStart, colon, lineEnd);
+      pushOffsets(n, lineStart, colon, lineEnd);
+      n += 3;
     }
     const headers: ReadonlyMap<string, string> =
-      offsets.length > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, offsets) : headerMap(text, offsets);
+      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.slice(0, n)) : headerMap(text, scratch, n);
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
     if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {

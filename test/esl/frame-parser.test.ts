@@ -129,6 +129,8 @@ t.test('a long header block (read on demand) answers exactly like a map of its l
   const rows: Array<[string, string[]]> = [
     ['plain names, a repeated one', [...Array.from({ length: 40 }, (_, i) => `H-${i}: v${i}`), 'H-3: last', 'Empty:', 'Spaced:  two']],
     ['a name with edge whitespace (trimmed, as in short blocks)', [...Array.from({ length: 40 }, (_, i) => `H-${i}: v${i}`), ' Padded : x']],
+    ['30,000 lines: past the size the shared offset scratch keeps', Array.from({ length: 30_000 }, (_, i) => `H-${i}: v${i}`)],
+    ['plain names again, after the scratch was dropped', [...Array.from({ length: 40 }, (_, i) => `H-${i}: v${i}`), 'H-3: last']],
   ];
   for (const [name, lines] of rows) {
     const p = new FrameParser({ maxFrameBytes: 1 << 20 });
@@ -147,6 +149,19 @@ t.test('a long header block (read on demand) answers exactly like a map of its l
       t.equal(headers.has(k), want.has(k), `${name}: has ${k}`);
     }
   }
+});
+
+t.test('a block read on demand keeps answering after other blocks were parsed (the offsets scratch is shared)', async (t) => {
+  const block = (tag: string, n: number) => Buffer.from(`${Array.from({ length: n }, (_, i) => `H-${i}: ${tag}${i}`).join('\n')}\n\n`);
+  const first = new FrameParser({ maxFrameBytes: 1 << 20 }).push(block('a', 40));
+  const other = new FrameParser({ maxFrameBytes: 1 << 20 });
+  other.push(block('longer-values-', 60));
+  other.push(block('c', 5));
+  const headers = first.ok ? first.frames[0]!.headers : new Map<string, string>();
+  t.equal(headers.get('H-0'), 'a0');
+  t.equal(headers.get('H-39'), 'a39');
+  t.equal(headers.get('H-45'), undefined);
+  t.equal(headers.size, 40);
 });
 
 t.test('a block whole in one chunk and the same block fed byte by byte give the same frames and errors', async (t) => {
