@@ -15,51 +15,56 @@ export interface LiveEntry {
   remove(): void;
 }
 
-interface Node<T> extends LiveEntry {
-  value: T | undefined;
-  linked: boolean;
-  prev: Node<T> | undefined;
-  next: Node<T> | undefined;
+interface ListState<T> {
+  head: Entry<T> | undefined;
+  size: number;
+}
+
+/** A class with a prototype `remove` rather than a closure per entry: one object per session, not three. */
+class Entry<T> implements LiveEntry {
+  prev: Entry<T> | undefined = undefined;
+
+  constructor(
+    public value: T | undefined,
+    public next: Entry<T> | undefined,
+    /** The list's state while linked; undefined once removed. */
+    public list: ListState<T> | undefined,
+  ) {}
+
+  remove(): void {
+    const list = this.list;
+    if (list === undefined) return;
+    if (this.prev) this.prev.next = this.next;
+    else list.head = this.next;
+    if (this.next) this.next.prev = this.prev;
+    this.prev = undefined;
+    this.next = undefined;
+    this.value = undefined;
+    this.list = undefined;
+    list.size--;
+  }
 }
 
 export class LiveList<T> {
-  #head: Node<T> | undefined;
-  #size = 0;
+  readonly #state: ListState<T> = { head: undefined, size: 0 };
 
   get size(): number {
-    return this.#size;
+    return this.#state.size;
   }
 
   add(value: T): LiveEntry {
-    const node: Node<T> = {
-      value,
-      linked: true,
-      prev: undefined,
-      next: this.#head,
-      remove: () => this.#unlink(node),
-    };
-    if (this.#head) this.#head.prev = node;
-    this.#head = node;
-    this.#size++;
-    return node;
+    const state = this.#state;
+    const entry = new Entry(value, state.head, state);
+    if (state.head) state.head.prev = entry;
+    state.head = entry;
+    state.size++;
+    return entry;
   }
 
   /** The values now in the list (a copy: safe to remove while iterating it). */
   values(): T[] {
     const out: T[] = [];
-    for (let n = this.#head; n; n = n.next) out.push(n.value as T);
+    for (let e = this.#state.head; e; e = e.next) out.push(e.value as T);
     return out;
-  }
-
-  #unlink(node: Node<T>): void {
-    if (!node.linked) return;
-    node.linked = false;
-    if (node.prev) node.prev.next = node.next;
-    else this.#head = node.next;
-    if (node.next) node.next.prev = node.prev;
-    node.prev = undefined;
-    node.next = undefined;
-    node.value = undefined;
-    this.#size--;
   }
 }
