@@ -5,7 +5,8 @@
  * responder — e.g. to profile it with --cpu-prof, which profiles the bare responders too, or to compare two builds
  * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
  * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
- * with --gc-log, the daemon's V8 collections and event-loop stalls in that window, set against its slow setups;
+ * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
+ * that window, set against its slow setups;
  * --node-arg: an extra node flag for the daemon and the bare responders, e.g. a V8 heap setting to compare;
  * repeatable)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
@@ -182,6 +183,8 @@ function gcReport(file: string, calls: ReadonlyArray<{ at: number; ms: number }>
   const near = (c: { at: number }, list: typeof lines): boolean => list.some((l) => l.at >= c.at - 5 && l.at - c.at <= NEAR_MS);
   const stallsNearMajor = stalls.filter((s) => major.some((g) => Math.abs(g.at - s.at) <= NEAR_MS));
   const sum = (list: typeof lines): string => `${list.length} (${list.reduce((a, l) => a + l.ms, 0).toFixed(0)} ms)`;
+  const callsPerSecond = calls.length / ((to - from) / 1000);
+  const perCall = (mbPerSecond: number): string => ((mbPerSecond * 1024) / callsPerSecond).toFixed(1);
   // Old-space growth from one full collection to the next, per second: what the young collections promoted.
   const fulls = inWindow.filter((l) => l.kind === 'major');
   const growth: number[] = [];
@@ -195,7 +198,7 @@ function gcReport(file: string, calls: ReadonlyArray<{ at: number; ms: number }>
       `incremental ${sum(inWindow.filter((l) => l.kind === 'incremental'))}, minor ${sum(inWindow.filter((l) => l.kind === 'minor'))}; ` +
       `event-loop stalls over 8 ms ${sum(stalls)}, of them within ${NEAR_MS} ms of a major/incremental collection ${stallsNearMajor.length}`,
     `old space after full collections ${fulls.map((f) => f.oldMb?.toFixed(1)).join(', ')} MB; growth between them ` +
-      `${growth.length > 0 ? `${Math.min(...growth).toFixed(1)}–${Math.max(...growth).toFixed(1)} MB/s` : 'n/a'}`,
+      `${growth.length > 0 ? `${Math.min(...growth).toFixed(1)}–${Math.max(...growth).toFixed(1)} MB/s (${perCall(Math.min(...growth))}–${perCall(Math.max(...growth))} KB per call)` : 'n/a'}`,
     `setups over ${SLOW_MS} ms: ${slow.length} of ${calls.length}; started up to ${NEAR_MS} ms before a major/incremental collection ` +
       `${slow.filter((c) => near(c, major)).length}, before a stall ${slow.filter((c) => near(c, stalls)).length}, before either ` +
       `${slow.filter((c) => near(c, major) || near(c, stalls)).length}`,
@@ -290,12 +293,14 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
   if ((await reloads()) === before) throw new Error('the daemon did not reload its config (log level)');
 }
 
-async function startBareTarget(mode: 'daemon' | 'pipelined'): Promise<{ target: Target; env: Record<string, unknown> }> {
+async function startBareTarget(mode: 'daemon' | 'pipelined', gcLog?: string): Promise<{ target: Target; env: Record<string, unknown> }> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `bare-${mode}`)] : [];
-  const args = [...prof, ...argValues('--node-arg'), '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
+  const observer = gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : [];
+  const args = [...prof, ...observer, ...argValues('--node-arg'), '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...(gcLog !== undefined ? { env: { ...process.env, BENCH_GC_LOG: gcLog } } : {}),
   });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
@@ -337,8 +342,8 @@ async function main(): Promise<void> {
 
     if (saturationOnly || rateOnly !== undefined) {
       const bareOnly = process.argv.includes('--bare');
-      const gcLog = gcLogWanted && !bareOnly ? join(dir, 'gc.jsonl') : undefined;
-      const t = bareOnly ? (await startBareTarget('daemon')).target : (await startDaemonTarget(dir, replica, gcLog)).target;
+      const gcLog = gcLogWanted ? join(dir, 'gc.jsonl') : undefined;
+      const t = bareOnly ? (await startBareTarget('daemon', gcLog)).target : (await startDaemonTarget(dir, replica, gcLog)).target;
       const label = bareOnly ? 'bare same-exchange' : 'daemon';
       try {
         if (rateOnly !== undefined) {
