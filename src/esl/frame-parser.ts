@@ -57,8 +57,8 @@ function isSpace(code: number): boolean {
 
 /**
  * Line offsets of the block being parsed (name start, colon, line end per line), reused by every parse: a growing
- * array per block was ~10 KB of garbage per call for the connect reply alone. Parsing is synchronous, so one
- * scratch serves every connection; a lazily read block keeps an exact-size copy.
+ * array per block made garbage in proportion to its lines (the connect reply has 100+ per call). Parsing is
+ * synchronous, so one scratch serves every connection; a lazily read block keeps an exact-size copy.
  */
 const SCRATCH_INTS = 1024;
 /** A hostile block of a million tiny lines may grow it to megabytes: beyond this, it is not kept. */
@@ -271,10 +271,10 @@ export class FrameParser {
     let command: string | undefined;
     let start = 0;
     let first = true;
+    // A scratch grown by an earlier block is released here, so that the error returns below need not.
+    if (scratch.length > SCRATCH_KEEP_INTS) scratch = new Int32Array(SCRATCH_INTS);
     // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call. Offsets of each
     // line (name start, colon, line end) are collected first; strings are cut only when a header is read.
-    // Released here rather than after each parse so that the error returns below need not remember it.
-    if (scratch.length > SCRATCH_KEEP_INTS) scratch = new Int32Array(SCRATCH_INTS);
     let n = 0;
     let trimmed = false;
     while (start < text.length) {
