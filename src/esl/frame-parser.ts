@@ -76,10 +76,8 @@ function pushOffsets(n: number, a: number, b: number, c: number): void {
   scratch[n + 2] = c;
 }
 
-type Offsets = Int32Array;
-
 /** The value of the header line at `offsets[i..i+2]` (one space after the colon is not part of it). */
-function valueAt(text: string, offsets: Offsets, i: number): string {
+function valueAt(text: string, offsets: Int32Array, i: number): string {
   const colon = offsets[i + 1]!;
   const lineEnd = offsets[i + 2]!;
   const valueStart = colon + 1 < lineEnd && text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
@@ -87,7 +85,7 @@ function valueAt(text: string, offsets: Offsets, i: number): string {
 }
 
 /** Every header of a block (the first `count` offsets) as a Map (names trimmed; a repeated name keeps its last value). */
-function headerMap(text: string, offsets: Offsets, count: number): Map<string, string> {
+function headerMap(text: string, offsets: Int32Array, count: number): Map<string, string> {
   const headers = new Map<string, string>();
   for (let i = 0; i < count; i += 3) headers.set(text.slice(offsets[i]!, offsets[i + 1]!).trim(), valueAt(text, offsets, i));
   return headers;
@@ -99,10 +97,10 @@ function headerMap(text: string, offsets: Offsets, count: number): Map<string, s
  */
 class HeaderBlock extends HeaderView {
   readonly #text: string;
-  readonly #offsets: Offsets;
+  readonly #offsets: Int32Array;
   #all: Map<string, string> | undefined;
 
-  constructor(text: string, offsets: Offsets) {
+  constructor(text: string, offsets: Int32Array) {
     super();
     this.#text = text;
     this.#offsets = offsets;

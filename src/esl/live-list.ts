@@ -7,8 +7,8 @@
  * the new one, for live iterators). Once the table is in the old generation (a full collection promotes it), each
  * replacement is allocated there too, and a young collection treats every old-generation object as live, dead or
  * not: so every session that was in the Set at some replacement — nearly all of them — survived young collections
- * with its socket, frames and events, and was promoted. At 1,000 calls/s that was ~5 KB per call, a full
- * collection every ~2 s and slower young ones (README "Performance"; V8's ordered-hash-table.cc `Rehash`).
+ * with its socket, frames and events, and was promoted. At 1,000 calls/s that was ~5 KB per call promoted and young
+ * collections twice as long in all (README "Performance"; V8's ordered-hash-table.cc `Rehash`).
  */
 export interface LiveEntry {
   /** Takes the value out of the list; idempotent. */
