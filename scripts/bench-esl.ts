@@ -1,6 +1,6 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare] [--node-arg FLAG]`
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare] [--node-arg FLAG] [--no-node-flags]`
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder — e.g. to profile it with --cpu-prof, which profiles the bare responders too, or to compare two builds
  * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
@@ -8,7 +8,7 @@
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
  * --node-arg: an extra node flag for the daemon and the bare responders, e.g. a V8 heap setting to compare;
- * repeatable)
+ * repeatable; --no-node-flags: both without the node flags production runs with, src/node-flags.ts)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
  * ready line, then switched by SIGHUP to `warn` by default, so the per-call `info` summary line is not written)
  * over loopback TCP with a lean fake-FreeSWITCH peer (scripts/bench/load-peer.ts: the fake's protocol and
@@ -53,6 +53,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openReplicaWriter } from '../src/replica/writer.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { REPO_ROOT, startDaemon, type DaemonProcess } from '../test/support/daemon-process.js';
 import { buildPeerTemplates, LoadPeer } from './bench/load-peer.js';
 import { closedLoop, holdCalls, openLoop, quantile, type CallFactory, type ClosedLoopResult, type OpenLoopResult } from './bench/load-runs.js';
@@ -77,6 +78,8 @@ function argValue(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
+/** Production's node flags for the daemon and, alike, for the bare responders; V8's defaults with --no-node-flags. */
+const nodeFlags: readonly string[] = process.argv.includes('--no-node-flags') ? [] : NODE_FLAGS;
 const seconds = Number(argValue('--seconds') ?? (quick ? 2 : 5));
 const rounds = Math.max(1, Number(argValue('--rounds') ?? (quick ? 1 : 3)));
 const fixedSeconds = Number(argValue('--fixed-seconds') ?? (quick ? 2 : 10));
@@ -255,6 +258,7 @@ async function startDaemonTarget(dir: string, replica: string, gcLog?: string): 
     ...(gcLog !== undefined ? { env: { BENCH_GC_LOG: gcLog } } : {}),
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
+    nodeFlags,
     nodeArgs: [
       ...argValues('--node-arg'), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
       ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
@@ -296,7 +300,7 @@ async function setLogLevel(daemon: DaemonProcess, configPath: string, level: str
 async function startBareTarget(mode: 'daemon' | 'pipelined', gcLog?: string): Promise<{ target: Target; env: Record<string, unknown> }> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, `bare-${mode}`)] : [];
   const observer = gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : [];
-  const args = [...prof, ...observer, ...argValues('--node-arg'), '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
+  const args = [...nodeFlags, ...prof, ...observer, ...argValues('--node-arg'), '--import', 'tsx', join(REPO_ROOT, 'scripts', 'bench', 'bare-process.ts'), '--linger', '20', ...(mode === 'daemon' ? ['--daemon-exchange'] : [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],

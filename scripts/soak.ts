@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { buildReplica } from '../test/fixtures/replica.js';
 import { FakeFreeSwitch, type CallStep, type GatewayScript } from '../test/fake-freeswitch/fake-freeswitch.js';
 import { startDaemon } from '../test/support/daemon-process.js';
-import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, metricSamples, waitForIdle } from '../test/hostile/support/hostile-daemon.js';
+import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, LEAK_SENSITIVE_NODE_FLAGS, metricSamples, waitForIdle } from '../test/hostile/support/hostile-daemon.js';
 import { runMixedTraffic, type TrafficTally } from '../test/hostile/support/mixed-traffic.js';
 import { createRng } from '../test/hostile/support/prng.js';
 
@@ -43,7 +43,8 @@ for (const [name, v] of Object.entries({ minutes, concurrency, fakeShare, seed }
 
 const dir = mkdtempSync(join(tmpdir(), 'callrouter-soak-'));
 const replica = buildReplica(dir, hostileWorld());
-const d = await startDaemon({ dir, replica, config: hostileConfig() });
+// V8's own heap limits, as the RSS-bounded tests run it: the production floor would let garbage stand as RSS.
+const d = await startDaemon({ dir, replica, nodeFlags: LEAK_SENSITIVE_NODE_FLAGS, config: hostileConfig() });
 const start = figures(d);
 const startedAt = Date.now();
 const until = startedAt + minutes * 60_000;

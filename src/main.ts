@@ -17,6 +17,7 @@ import { runReplicaInit } from './cli/replica-init.js';
 import { loadConfig } from './config/load-config.js';
 import type { Config } from './config/schema.js';
 import { CallrouterError, ConfigError } from './errors.js';
+import { missingNodeFlags } from './node-flags.js';
 import { createLogger, flushLogger, type Logger } from './observability/logger.js';
 
 // better-sqlite3 is built without URI filenames; the replica falls back to `file:…?immutable=1` when it sits in a
@@ -86,6 +87,13 @@ async function serve(opts: { config?: string; replica?: string; listen?: string;
     logger.fatal({ err, code: err instanceof CallrouterError ? err.code : undefined }, 'start-up failed');
     await flushLogger(logger);
     process.exit(1);
+  }
+  const missing = missingNodeFlags(process.execArgv);
+  if (missing.length > 0) {
+    logger.warn(
+      { missing_node_flags: missing },
+      'started without the node flags callrouter runs with: under load V8 runs a full collection every second or two, delaying the calls that arrive meanwhile (README, Operations)',
+    );
   }
   installSignals(app, logger, () => loadConfig({ file, env: process.env, overrides }));
 }

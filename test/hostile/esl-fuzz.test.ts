@@ -13,7 +13,7 @@ import { startDaemon } from '../support/daemon-process.js';
 import {
   cutForDelivery, FATAL_KINDS, FUZZ_KINDS, fuzzBatch, HARMLESS_KINDS, STALL_KINDS, type Delivery, type FuzzKind,
 } from './support/frame-fuzz.js';
-import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, metricSamples, waitForIdle } from './support/hostile-daemon.js';
+import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, LEAK_SENSITIVE_NODE_FLAGS, metricSamples, waitForIdle } from './support/hostile-daemon.js';
 import { createRng, seedFrom } from './support/prng.js';
 import { PEER_STEPS, runPeer, type CarrierBehaviour, type Injection, type PeerEnd, type PeerStep } from './support/scripted-peer.js';
 
@@ -43,7 +43,7 @@ interface SessionPlan {
 t.test(`${TARGET_FRAMES}+ hostile frames at every session step (seed ${SEED})`, async (t) => {
   const dir = t.testdir();
   const replica = buildReplica(dir, hostileWorld());
-  const d = await startDaemon({ dir, replica, config: hostileConfig({ esl: ESL, routing: { ring_timeout_seconds: 3, progress_timeout_seconds: 1 } }) });
+  const d = await startDaemon({ dir, replica, nodeFlags: LEAK_SENSITIVE_NODE_FLAGS, config: hostileConfig({ esl: ESL, routing: { ring_timeout_seconds: 3, progress_timeout_seconds: 1 } }) });
   t.teardown(() => d.stop());
 
   // Warm up (JIT, SQLite page cache, pools) before the baseline, so growth means retention, not first use.

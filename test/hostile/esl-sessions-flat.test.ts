@@ -8,7 +8,7 @@
 import t from 'tap';
 import { buildReplica } from '../fixtures/replica.js';
 import { startDaemon } from '../support/daemon-process.js';
-import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, metricSamples, waitForIdle, type ProcessFigures } from './support/hostile-daemon.js';
+import { CALL_VARS, figures, HOSTILE_ESL, hostileConfig, hostileWorld, LEAK_SENSITIVE_NODE_FLAGS, metricSamples, waitForIdle, type ProcessFigures } from './support/hostile-daemon.js';
 import { runMixedTraffic } from './support/mixed-traffic.js';
 import { createRng, seedFrom } from './support/prng.js';
 import { runPeer } from './support/scripted-peer.js';
@@ -19,7 +19,7 @@ const SEED = seedFrom(process.env, 424242);
 t.test(`${SESSIONS} mixed sessions: RSS and descriptors flat, 0 sessions left (seed ${SEED})`, async (t) => {
   const dir = t.testdir();
   const replica = buildReplica(dir, hostileWorld());
-  const d = await startDaemon({ dir, replica, config: hostileConfig() });
+  const d = await startDaemon({ dir, replica, nodeFlags: LEAK_SENSITIVE_NODE_FLAGS, config: hostileConfig() });
   t.teardown(() => d.stop());
   const traffic = { port: d.eslPort, variables: CALL_VARS, maxFrameBytes: HOSTILE_ESL.max_frame_bytes, concurrency: 100 };
 

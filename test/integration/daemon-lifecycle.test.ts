@@ -7,6 +7,7 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { buildReplica } from '../fixtures/replica.js';
 import { FakeFreeSwitch } from '../fake-freeswitch/fake-freeswitch.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
@@ -94,6 +95,21 @@ t.test('start line, quiet info logs, SIGTERM drains a live call and exits 0', as
   t.match(await summaryOf(d, rec.uuid), { outcome: 'answered' });
   t.same(await d.exited, { code: 0, signal: null });
   t.match(d.logs.find((l) => l.msg === 'callrouter stopped'), { drained: true });
+  t.notOk(d.logs.some((l) => 'missing_node_flags' in l), 'started with production\'s node flags: no warning about them');
+});
+
+t.test('started without the node flags: one warning naming them, and it still serves', async (t) => {
+  const dir = t.testdir();
+  const d = await startDaemon({ dir, replica: world(dir), nodeFlags: [] });
+  t.teardown(() => d.stop());
+  const warn = await d.waitForLog((l) => 'missing_node_flags' in l);
+  t.match(warn, { level: 'warn', missing_node_flags: [...NODE_FLAGS] });
+  t.match(warn.msg, /full collection/);
+  const fs = fake(d);
+  t.teardown(() => fs.close());
+  const rec = await fs.call({ variables: { g2d_campaign_id: 'camp1', g2d_lead_id: 'lead_uk' } });
+  t.match(await summaryOf(d, rec.uuid), { outcome: 'answered' });
+  t.equal(d.logs.filter((l) => 'missing_node_flags' in l).length, 1, 'once, at start');
 });
 
 t.test('grace expiry: the held call is cut, exit 1; FreeSWITCH keeps the bridged call', async (t) => {

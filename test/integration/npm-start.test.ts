@@ -7,6 +7,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeFreeSwitch } from '../fake-freeswitch/fake-freeswitch.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { REPO_ROOT, runCli, startDaemon } from '../support/daemon-process.js';
 import { summaryOf } from './peer.js';
 
@@ -17,7 +18,7 @@ t.test('npm start: demo replica if absent, serve on it, explain the README IDs',
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [demoHalf, serveHalf] = pkg.scripts['start']!.split('&&').map((s) => s.trim().split(/\s+/));
   t.same(demoHalf, ['node', 'dist/main.js', 'replica', 'demo', '--replica', 'data/demo.db', '--if-absent'], 'the start script this test mirrors');
-  t.same(serveHalf, ['node', 'dist/main.js', 'serve', '--replica', 'data/demo.db']);
+  t.same(serveHalf, ['node', ...NODE_FLAGS, 'dist/main.js', 'serve', '--replica', 'data/demo.db'], 'serve runs with the node flags of src/node-flags.ts');
 
   const dir = t.testdir();
   t.notOk(existsSync(join(dir, 'data')), 'clean checkout: no data/');
@@ -50,7 +51,7 @@ t.test('npm start: demo replica if absent, serve on it, explain the README IDs',
   const top = decision.candidates[0]!;
 
   // The serve half, with the same --replica flag (ports 0 via the per-run config).
-  const d = await startDaemon({ dir, replica: db, args: serveHalf!.slice(3) });
+  const d = await startDaemon({ dir, replica: db, args: serveHalf!.slice(3 + NODE_FLAGS.length) });
   t.teardown(() => d.stop());
   t.match(d.logs.find((l) => l.msg === 'callrouter ready'), { ready: true, replica: 'data/demo.db' });
   const fs = new FakeFreeSwitch({ daemonPort: d.eslPort, timeScale: 0.01, gateways: { [String(top['carrier_name'])]: { type: 'answer', afterMs: 10, hangupAfterMs: 10 } } });

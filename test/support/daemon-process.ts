@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const DAEMON_ENTRY = join(REPO_ROOT, 'dist', 'main.js');
@@ -31,8 +32,10 @@ export interface DaemonOptions {
   args?: string[];
   /** Max wait for the ready line (default 20 s). */
   readyTimeoutMs?: number;
-  /** Node flags (e.g. --max-old-space-size). */
+  /** Extra node flags (e.g. --max-old-space-size), after `nodeFlags`. */
   nodeArgs?: string[];
+  /** The node flags production runs with (default NODE_FLAGS, as package.json `start` and the systemd unit). */
+  nodeFlags?: readonly string[];
 }
 
 export interface DaemonProcess {
@@ -124,7 +127,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonProcess> {
     writeFileSync(configPath, JSON.stringify(deepMerge(base, patch), null, 2));
   };
   writeConfig(opts.config ?? {});
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), DAEMON_ENTRY, 'serve', '--config', configPath, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? NODE_FLAGS), ...(opts.nodeArgs ?? []), DAEMON_ENTRY, 'serve', '--config', configPath, ...(opts.args ?? [])], {
     cwd: opts.dir,
     env: { PATH: process.env['PATH'] ?? '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

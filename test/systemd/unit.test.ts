@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { ENV_OVERRIDES } from '../../src/config/env.js';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 
 const unitPath = fileURLToPath(new URL('../../systemd/callrouter.service', import.meta.url));
 const envPath = fileURLToPath(new URL('../../systemd/callrouter.env.example', import.meta.url));
@@ -38,7 +39,7 @@ const one = (k: string): string | undefined => svc.get(k)?.at(-1);
 t.test('required [Service] directives', async (t) => {
   const want: Record<string, string> = {
     Type: 'simple',
-    ExecStart: '/usr/bin/node /opt/callrouter/dist/main.js serve --config /etc/callrouter/config.json',
+    ExecStart: ['/usr/bin/node', ...NODE_FLAGS, '/opt/callrouter/dist/main.js serve --config /etc/callrouter/config.json'].join(' '),
     User: 'callrouter',
     EnvironmentFile: '-/etc/default/callrouter',
     Restart: 'on-failure',

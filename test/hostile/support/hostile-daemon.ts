@@ -51,6 +51,12 @@ export async function waitForIdle(d: DaemonProcess, timeoutMs = 10_000): Promise
   }
 }
 
+/**
+ * For the RSS-bounded runs: V8's own limits, not production's old-generation floor (NODE_FLAGS), which would let
+ * up to ~115 MB of garbage stand before a full collection and hide a leak of that size behind it.
+ */
+export const LEAK_SENSITIVE_NODE_FLAGS: readonly string[] = [];
+
 export interface ProcessFigures {
   rssMb: number;
   fds: number;
