@@ -440,6 +440,7 @@ async function main(): Promise<void> {
     lines.push('  (a setup is two round trips between generator and daemon: its p99 cannot be below ~2x this p99 here)');
     lines.push(`host preemption: a 1 s busy loop on CPU 0 lost the CPU ${floor.stolen.gaps} times for over 1 ms (${fmt(floor.stolen.totalMs, 1)} ms in all, longest ${fmt(floor.stolen.longestMs, 1)} ms)`);
     lines.push(`host wake-up cost: one stat(2) ${fmt(floor.statHotUs, 1)} µs back to back, ${fmt(floor.statAfterSleepUs.p50, 1)} µs p50 / ${fmt(floor.statAfterSleepUs.p99, 1)} µs p99 as the first syscall after a 10 ms sleep`);
+    lines.push(`node flags of the daemon and the bare responders: ${nodeFlags.length > 0 ? nodeFlags.join(' ') : "none (V8's defaults, --no-node-flags)"}`);
     lines.push('');
     lines.push('                                      daemon  bare same-exch  bare pipelined');
     const row = (name: string, a: string, c: string, e = ''): void => {
@@ -484,7 +485,7 @@ async function main(): Promise<void> {
     mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true });
     writeFileSync(
       join(REPO_ROOT, 'bench-results', 'esl.json'),
-      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, hostFloor: floor, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, barePipelined: { ...barePipelined, env: bp.env }, rounds, ratio, ratios, ratioPipelined, ratiosPipelined, checks }, null, 2)}\n`,
+      `${JSON.stringify({ started, node: process.version, command: process.argv.slice(2), nodeFlags, seconds, sessions, concurrency, logLevel, loadavg: { before: load0, after: load1 }, hostFloor: floor, generator: generatorEnv, daemon: { ...daemon, env: d.env, metrics: daemonMetrics, warnLines: daemonWarnings }, bare: { ...bare, env: b.env }, barePipelined: { ...barePipelined, env: bp.env }, rounds, ratio, ratios, ratioPipelined, ratiosPipelined, checks }, null, 2)}\n`,
     );
     if (checks.some((c) => !c.ok)) process.exitCode = 1;
   } finally {
