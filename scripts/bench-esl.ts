@@ -354,8 +354,12 @@ async function main(): Promise<void> {
           // Warm unless --cold, as in the full run where the saturation rounds come first: a fresh process needs
           // a few seconds of calls before its code is optimized (--cold shows what a restart under load costs).
           if (!cold) await saturationRound(t, `${label} warm-up`);
-          const r = await fixedRate(t, label, rateOnly);
+          // Resident memory through the window: what the old generation's floor (src/node-flags.ts) costs.
+          const rss: number[] = [];
+          const sampler = setInterval(() => rss.push(rssBytes(t.pid)), 500);
+          const r = await fixedRate(t, label, rateOnly).finally(() => clearInterval(sampler));
           process.stdout.write(`${label} at ${rateOnly}/s: setup p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 1)} ms, generator lag p99 ${fmt(r.lagP99, 2)} ms, failed ${r.failed}\n`);
+          if (rss.length > 0) process.stdout.write(`${label} RSS during the window: ${fmt(Math.min(...rss) / 2 ** 20, 1)}–${fmt(Math.max(...rss) / 2 ** 20, 1)} MB\n`);
           if (gcLog !== undefined) process.stdout.write(`${gcReport(gcLog, r.calls)}\n`);
         } else {
           const r = await saturationRound(t, label);
