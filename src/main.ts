@@ -92,7 +92,7 @@ async function serve(opts: { config?: string; replica?: string; listen?: string;
   if (missing.length > 0) {
     logger.warn(
       { missing_node_flags: missing },
-      'started without the node flags callrouter runs with: under load V8 runs a full collection every second or two, delaying the calls that arrive meanwhile (README, Operations)',
+      'started without the node flags callrouter runs with: under load V8 runs a full collection every few seconds, delaying the calls that arrive meanwhile (README, Operations)',
     );
   }
   installSignals(app, logger, () => loadConfig({ file, env: process.env, overrides }));

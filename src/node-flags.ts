@@ -6,10 +6,10 @@
  * --initial-old-space-size=128: V8 skips full (mark-compact) collections while its old generation is below this
  * size ("If the embedder pre-configures the initial old generation size, then allow V8 to skip full GCs below
  * that threshold", V8 src/heap/heap.cc). Every call leaves ~2 KB in the old generation until the next full
- * collection (mostly Node's own socket objects: a bare `net` server does the same), and without a floor V8 sets
- * its limit a few MB above the ~13 MB that stays live: at 1,000 calls/s a full collection every one or two
+ * collection (much of it Node's own socket objects: a bare `net` server does the same), and without a floor V8 sets
+ * its limit a few MB above the ~13 MB that stays live: at 1,000 calls/s a full collection every two or three
  * seconds, each stopping the event loop for several milliseconds while calls queue (README, Performance). With
- * the floor: about one a minute at that rate, for ~115 MB more resident memory at most.
+ * the floor: one in a minute at that rate, for up to ~115 MB more resident memory (garbage not yet collected).
  */
 export const NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
 
