@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 /**
  * The `callrouter` executable. This is the ONLY module that touches `process` (argv, env, signals, exit):
  * everything else receives what it needs as arguments, so it can be tested in-process.

@@ -1,7 +1,8 @@
 /**
- * The node flags the daemon runs with. package.json `start`, systemd/callrouter.service `ExecStart` and the test
- * and bench harness spell them the same way (test/systemd/unit.test.ts and test/integration/npm-start.test.ts
- * check); node refuses V8 heap flags in NODE_OPTIONS, so they belong on the command line.
+ * The node flags the daemon runs with. package.json `start`, systemd/callrouter.service `ExecStart`, main.ts's
+ * shebang (the `callrouter` bin) and the test and bench harness spell them the same way (test/node-flags.test.ts,
+ * test/systemd/unit.test.ts and test/integration/npm-start.test.ts check); node refuses V8 heap flags in
+ * NODE_OPTIONS, so they belong on the command line.
  *
  * --initial-old-space-size=128: V8 skips full (mark-compact) collections while its old generation is below this
  * size ("If the embedder pre-configures the initial old generation size, then allow V8 to skip full GCs below

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { missingNodeFlags, NODE_FLAGS } from '../src/node-flags.js';
 
 t.test('NODE_FLAGS: the old-generation floor production runs with', async (t) => {
@@ -19,4 +20,9 @@ t.test('missingNodeFlags: which of the wanted flags execArgv lacks', async (t) =
   for (const [name, execArgv, missing] of rows) t.same(missingNodeFlags(execArgv, wanted), missing, name);
   t.same(missingNodeFlags([]), [...NODE_FLAGS], 'defaults to NODE_FLAGS');
   t.same(missingNodeFlags([...NODE_FLAGS]), []);
+});
+
+t.test('the `callrouter` bin runs with them too: main.ts\'s shebang passes NODE_FLAGS (env -S splits it)', async (t) => {
+  const first = readFileSync(new URL('../src/main.ts', import.meta.url), 'utf8').split('\n')[0];
+  t.equal(first, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
 });
