@@ -1,7 +1,7 @@
 /**
  * Preloaded into the daemon by `npm run bench:esl -- --rate-only R --gc-log` (`node --require`): appends one JSON
  * line per V8 garbage collection longer than 1 ms (`kind`: major, minor, incremental, weakcb; `at`: epoch ms;
- * `ms`: duration) and per event-loop stall over 8 ms (a 2 ms interval timer that fired late), to the file named by
+ * `ms`: duration) and per event-loop stall over 4 ms (a 2 ms interval timer that fired late), to the file named by
  * BENCH_GC_LOG. Bench-only: the daemon itself never loads it.
  */
 'use strict';
@@ -31,7 +31,7 @@ if (file) {
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();
-    if (now - last > 8) line({ type: 'stall', at: performance.timeOrigin + last, ms: now - last });
+    if (now - last > 4) line({ type: 'stall', at: performance.timeOrigin + last, ms: now - last });
     last = now;
   }, 2).unref();
 }
