@@ -21,3 +21,32 @@ for (const mode of ['pipelined', 'daemon'] as const) {
     }
   });
 }
+
+t.test('bare responder with required work: the dial string comes from the connect reply, every event is handed over', async (t) => {
+  const seenLeads: string[] = [];
+  const events: string[] = [];
+  const responder = await startBareResponder({
+    mode: 'daemon',
+    work: {
+      // Raw (encoded) values, as the reply carries them: the bench decodes what it reads.
+      dialString: (headers) => {
+        seenLeads.push(headers.get('variable_g2d_lead_id') ?? '');
+        return `sofia/gateway/carrier_b/+1212555${(headers.get('variable_g2d_lead_id') ?? '').slice(-4)}`;
+      },
+      event: (body) => events.push((JSON.parse(body.toString('utf8')) as Record<string, string>)['Event-Name']!),
+    },
+  });
+  t.teardown(() => responder.close());
+  const fs = new FakeFreeSwitch({
+    daemonPort: responder.port,
+    timeScale: 0.01,
+    recordRaw: false,
+    gateways: { carrier_b: { type: 'answer', afterMs: 10, hangupAfterMs: 20 } },
+  });
+  const record = await fs.call({ variables: { g2d_campaign_id: 'camp1', g2d_lead_id: 'lead 0042' } });
+  t.same(seenLeads, ['lead%200042']);
+  t.equal(record.executes.find((e) => e.app === 'bridge')?.arg, 'sofia/gateway/carrier_b/+12125550042');
+  t.ok(record.exitReceived);
+  // The three subscribed events, the socket app's and multiset's EXECUTE_COMPLETE filtered out by the switch.
+  t.same([...new Set(events)].sort(), ['CHANNEL_BRIDGE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP_COMPLETE']);
+});

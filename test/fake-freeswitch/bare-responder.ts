@@ -10,6 +10,11 @@
  *   <uuid>`, `filter Application -multiset`, `filter Application -socket`, `event json <the session's 3
  *   events>`, `multiset`, `bridge`; then `exit` after
  *   CHANNEL_HANGUP_COMPLETE — with every reply awaited (counted), events recognised by substring, never decoded.
+ *
+ * With `work` (daemon exchange only) the responder also does what no implementation of the spec can skip, and
+ * nothing else: the dial string comes from `work.dialString` over the connect reply's headers (the bench reads
+ * the lead from the replica there) and every event body goes through `work.event` (the bench decodes it) — the
+ * bench's "required work" reference, which says how much of the bare exchange's speed the spec itself leaves.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameParser } from '../../src/esl/frame-parser.js';
@@ -20,6 +25,16 @@ export interface BareResponderOptions {
   readonly dialString?: string;
   readonly lingerSeconds?: number;
   readonly mode?: 'pipelined' | 'daemon';
+  /** Per-call work on top of the daemon exchange (ignored in `pipelined` mode). */
+  readonly work?: RequiredWork;
+}
+
+/** The per-call work of the `required work` reference (see the module comment). */
+export interface RequiredWork {
+  /** The bridge argument for the call whose connect reply carried `headers` (raw, URL-encoded values). */
+  dialString(headers: ReadonlyMap<string, string>): string;
+  /** Called with every event body received. */
+  event(body: Buffer): void;
 }
 
 const SESSION_EVENTS = 'CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE';
@@ -41,7 +56,7 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
   const daemonExchange = options.mode === 'daemon';
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const open = sockets.add(socket);
-    if (daemonExchange) return runDaemonExchange(socket, dial, linger, open);
+    if (daemonExchange) return runDaemonExchange(socket, dial, linger, open, options.work);
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let exited = false;
     socket.on('error', () => {});
@@ -67,7 +82,7 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
       }
     });
   });
-  const runDaemonExchange = (socket: Socket, dialString: string, lingerSeconds: number, open: LiveEntry): void => {
+  const runDaemonExchange = (socket: Socket, dialString: string, lingerSeconds: number, open: LiveEntry, work: RequiredWork | undefined): void => {
     const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
     let replies = 0;
     let exited = false;
@@ -91,11 +106,14 @@ export async function startBareResponder(options: BareResponderOptions = {}): Pr
             `linger ${lingerSeconds}\n\nfilter Unique-ID ${uuid}\n\nfilter Application -multiset\n\n` +
               `filter Application -socket\n\nevent json ${SESSION_EVENTS}\n\n` +
               sendmsg('multiset', 'continue_on_fail=true hangup_after_bridge=true sip_copy_custom_headers=false') +
-              sendmsg('bridge', dialString),
+              sendmsg('bridge', work === undefined ? dialString : work.dialString(frame.headers)),
           );
-        } else if (!exited && type === 'text/event-json' && frame.body?.includes('"Event-Name":"CHANNEL_HANGUP_COMPLETE"')) {
-          exited = true;
-          socket.write('exit\n\n');
+        } else if (type === 'text/event-json' && frame.body !== undefined) {
+          work?.event(frame.body);
+          if (!exited && frame.body.includes('"Event-Name":"CHANNEL_HANGUP_COMPLETE"')) {
+            exited = true;
+            socket.write('exit\n\n');
+          }
         }
       }
     });
