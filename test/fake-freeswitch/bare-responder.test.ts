@@ -2,16 +2,20 @@ import t from 'tap';
 import { startBareResponder } from './bare-responder.js';
 import { FakeFreeSwitch } from './fake-freeswitch.js';
 
+/** A fake switch calling `port`, its one gateway answering at once and hanging up soon after. */
+const fakeSwitch = (port: number, gateway: string): FakeFreeSwitch =>
+  new FakeFreeSwitch({
+    daemonPort: port,
+    timeScale: 0.01,
+    recordRaw: false,
+    gateways: { [gateway]: { type: 'answer', afterMs: 10, hangupAfterMs: 20 } },
+  });
+
 for (const mode of ['pipelined', 'daemon'] as const) {
   t.test(`bare responder (${mode}) drives concurrent fake calls to the end`, async (t) => {
     const responder = await startBareResponder({ mode });
     t.teardown(() => responder.close());
-    const fs = new FakeFreeSwitch({
-      daemonPort: responder.port,
-      timeScale: 0.01,
-      recordRaw: false,
-      gateways: { carrier_a: { type: 'answer', afterMs: 10, hangupAfterMs: 20 } },
-    });
+    const fs = fakeSwitch(responder.port, 'carrier_a');
     const records = await Promise.all(Array.from({ length: 50 }, () => fs.call()));
     t.equal(records.filter((r) => r.exitReceived && r.hangupCause === 'NORMAL_CLEARING').length, 50);
     t.equal(fs.activeCalls, 0);
@@ -37,12 +41,7 @@ t.test('bare responder with required work: the dial string comes from the connec
     },
   });
   t.teardown(() => responder.close());
-  const fs = new FakeFreeSwitch({
-    daemonPort: responder.port,
-    timeScale: 0.01,
-    recordRaw: false,
-    gateways: { carrier_b: { type: 'answer', afterMs: 10, hangupAfterMs: 20 } },
-  });
+  const fs = fakeSwitch(responder.port, 'carrier_b');
   const record = await fs.call({ variables: { g2d_campaign_id: 'camp1', g2d_lead_id: 'lead 0042' } });
   t.same(seenLeads, ['lead%200042']);
   t.equal(record.executes.find((e) => e.app === 'bridge')?.arg, 'sofia/gateway/carrier_b/+12125550042');
