@@ -2,9 +2,9 @@
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
  * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]`
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
- * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles the bare responders too, or to compare two builds
- * in interleaved runs; --rate-only R: one saturation window to warm up, then one `--fixed-seconds` window at R
- * calls/s, of the daemon or with --bare the bare responder; with --cold, no warm-up: a freshly started process;
+ * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
+ * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
+ * warm up, then one `--fixed-seconds` window at R calls/s, of the daemon or with --bare / --required that responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
  * --node-arg: an extra node flag for the daemon and the bare responders, e.g. a V8 heap setting to compare;
@@ -29,7 +29,7 @@
  * last, so its side holds each connection's TIME_WAIT for 60 s, and with few source addresses the kernel's free-port
  * search in connect() grows with them until the GENERATOR is the bottleneck of the later runs (seen with 8).
  *
- * Measured per target (the daemon and both bare responders run at once, idle but for the one under load, so
+ * Measured per target (the daemon and the three bare responders run at once, idle but for the one under load, so
  * their windows alternate: this host's speed drifts by ±10-20% over minutes, and comparing windows far apart in
  * time measured the drift — one such run put the daemon at 1.46x the bare responder):
  *   - saturation, `--rounds` (3) rounds of daemon, bare same-exchange, bare pipelined, required work: closed loop,
@@ -388,7 +388,7 @@ async function main(): Promise<void> {
       return;
     }
     const d = await startDaemonTarget(dir, replica);
-    // All three up at once (an idle one costs nothing) so their windows can alternate: this host's speed drifts by
+    // All four up at once (an idle one costs nothing) so their windows can alternate: this host's speed drifts by
     // ±10-20% over minutes, and a ratio of two windows far apart in time measures the drift as much as the code.
     const b = await startBareTarget('daemon', replica);
     const bp = await startBareTarget('pipelined', replica);
