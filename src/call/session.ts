@@ -22,7 +22,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { ownString, type EslEvent } from '../esl/channel-data.js';
-import { DEFAULT_TIMERS, type EslTimers, type OutboundConnection } from '../esl/connection.js';
+import { DEFAULT_TIMERS, prepareCommand, type EslTimers, type OutboundConnection } from '../esl/connection.js';
 import type { CallErrorCode, CarrierRejectReason } from '../errors.js';
 import { identityForCandidate } from '../identity/candidate-identity.js';
 import { identityLogFields, type IdentityLogFields } from '../identity/explain.js';
@@ -133,6 +133,10 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
   const cmdTimeout = config.esl.command_timeout_ms;
   const attemptBoundMs =
     (config.routing.ring_timeout_seconds + config.routing.progress_timeout_seconds + ATTEMPT_MARGIN_SECONDS) * 1000;
+  // The setup commands every call sends the same, built once.
+  const lingerCommand = prepareCommand('linger', [String(config.esl.linger_seconds)]);
+  const unreadAppFilters = UNREAD_APPS.map((app) => prepareCommand('filter', ['Application', `-${app}`]));
+  const eventCommand = prepareCommand('event', ['json', ...SESSION_EVENTS]);
 
   return async function handleCall(conn: OutboundConnection, ctx: SessionContext): Promise<void> {
     const startedAt = safeNow(deps.now);
@@ -211,10 +215,10 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
       // call costs two round trips (connect; the rest). FreeSWITCH runs them in order: the events are subscribed
       // before the bridge runs.
       const setup = [
-        ['linger', conn.command('linger', [String(config.esl.linger_seconds)], cmdTimeout)],
+        ['linger', conn.send(lingerCommand, cmdTimeout)],
         ['filter', conn.command('filter', ['Unique-ID', uuid], cmdTimeout)],
-        ...UNREAD_APPS.map((app) => ['filter', conn.command('filter', ['Application', `-${app}`], cmdTimeout)] as const),
-        ['event', conn.command('event', ['json', ...SESSION_EVENTS], cmdTimeout)],
+        ...unreadAppFilters.map((filter) => ['filter', conn.send(filter, cmdTimeout)] as const),
+        ['event', conn.send(eventCommand, cmdTimeout)],
       ] as const;
       /** Null when every setup command succeeded, else what failed (for `lost`). */
       const setupFailure = async (): Promise<string | null> => {
