@@ -3,6 +3,7 @@
  * (not encoded) JSON events. Pure functions; every input is untrusted.
  */
 import { HeaderView } from './header-view.js';
+import { ScannedJsonHeaders, scanFlatJsonObject } from './json-event.js';
 
 /** The channel as dumped in the reply to `connect`. */
 export interface ChannelData {
@@ -214,9 +215,15 @@ class JsonEventHeaders extends HeaderView {
 /**
  * Parses a `text/event-json` body into a flat string map (JSON events are NOT URL-encoded). Strings are kept,
  * numbers and booleans stringified, anything else dropped. Undefined when the body is not a JSON object or has
- * no `Event-Name`. The map is a read-only view over the parsed object (nothing copied).
+ * no `Event-Name`. The map is a read-only view (nothing copied): over the scanned body for the shape FreeSWITCH
+ * sends (json-event.ts, values cut when read), else over the JSON.parse'd object.
  */
 export function parseJsonEventBody(body: Buffer): ReadonlyMap<string, string> | undefined {
+  const entries = scanFlatJsonObject(body);
+  if (entries !== null) {
+    const scanned = new ScannedJsonHeaders(body, entries);
+    return scanned.get('Event-Name') ? scanned : undefined;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
