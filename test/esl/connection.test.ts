@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { OutboundConnection, type EslTimers } from '../../src/esl/connection.js';
+import { OutboundConnection, prepareCommand, type EslTimers } from '../../src/esl/connection.js';
 
 /** Timers that count what is still armed. */
 function countingTimers(): EslTimers & { active: () => number } {
@@ -109,6 +109,50 @@ t.test('connect, then pipelined commands: one write per tick, replies matched in
   p.peer.end();
   const closed = await p.conn.closed;
   t.equal(closed.reason, 'remote_closed');
+  assertClean(t, p);
+});
+
+t.test('prepared commands: built once, sent by many connections; a refused one writes nothing', async (t) => {
+  const linger = prepareCommand('linger', ['20']);
+  const unsafe = prepareCommand('filter', ['Unique-ID', 'u-1\n\napi status']);
+  for (const round of [1, 2]) {
+    const p = await pair(t);
+    const chunks: string[] = [];
+    p.peer.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const connecting = p.conn.connect(1000);
+    await p.receivedUntil('connect\n\n');
+    p.peer.write(CONNECT_REPLY);
+    await connecting;
+    chunks.length = 0;
+    const refused = p.conn.send(unsafe, 1000);
+    const a = p.conn.send(linger, 1000);
+    const b = p.conn.command('filter', ['Unique-ID', 'u-1'], 1000);
+    t.same(await refused, { ok: false, code: 'unsafe_command', detail: 'CR, LF or NUL in an argument' }, `round ${round}: refused`);
+    await p.receivedUntil('filter Unique-ID u-1\n\n');
+    t.same(chunks, ['linger 20\n\nfilter Unique-ID u-1\n\n'], `round ${round}: one write, the refused frame not in it`);
+    p.peer.write(reply('+OK will linger 20 seconds') + reply('+OK filter added. [Unique-ID]=[u-1]'));
+    t.same(await a, { ok: true, replyText: '+OK will linger 20 seconds' });
+    t.same(await b, { ok: true, replyText: '+OK filter added. [Unique-ID]=[u-1]' });
+    p.peer.end();
+    await p.conn.closed;
+    assertClean(t, p);
+  }
+});
+
+t.test('a command written in the tick that closes still leaves, before our FIN', async (t) => {
+  const p = await pair(t);
+  const connecting = p.conn.connect(1000);
+  await p.receivedUntil('connect\n\n');
+  p.peer.write(CONNECT_REPLY);
+  await connecting;
+  const ended = once(p.peer, 'end');
+  const exiting = p.conn.exit(1000);
+  const closing = p.conn.close(1000);
+  await ended;
+  t.ok(p.received().endsWith('connect\n\nexit\n\n'), 'exit written, then the FIN');
+  t.same(await exiting, { ok: false, code: 'closed', detail: 'closing' }, 'its reply is no longer awaited');
+  p.peer.end();
+  t.equal((await closing).reason, 'closed');
   assertClean(t, p);
 });
 
