@@ -1,6 +1,7 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]`
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
+ * [--against DIR]` (--against: this checkout's daemon and DIR's build under load together, see compareBuilds)
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
  * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
@@ -52,7 +53,7 @@
  * saturation ratio >= 0.8. Prints a table with PASS/FAIL (exit 1 on a FAIL) and writes bench-results/esl.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,6 +97,7 @@ const saturationOnly = process.argv.includes('--saturation-only');
 const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argValue('--rate-only'));
 const cold = process.argv.includes('--cold');
 const gcLogWanted = process.argv.includes('--gc-log');
+const againstDir = argValue('--against');
 
 type BareMode = 'daemon' | 'pipelined' | 'required';
 
@@ -158,6 +160,51 @@ async function saturationRound(target: Target, label: string): Promise<Saturatio
     generatorCpuPercent: (100 * (gen.user + gen.system)) / 1e6 / wall,
     listenOverflows: listenDrops().overflows - drops0,
   };
+}
+
+/**
+ * `--against DIR`: this checkout's daemon and the one built in DIR (another checkout, `npm run build` done there)
+ * under load AT THE SAME TIME, both on CPU 0, half the calls in flight each, `--rounds` windows. This host's speed
+ * drifts by ±10-20% over minutes, more than most changes to the call path; two builds sharing one CPU in the same
+ * window see the same host, so the ratio of their CPU per call shows what windows taken in turn cannot.
+ */
+async function compareBuilds(dir: string, replica: string, otherDir: string): Promise<void> {
+  const entry = join(otherDir, 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`--against: ${entry} does not exist (run npm run build in ${otherDir})`);
+  const dirA = join(dir, 'this');
+  const dirB = join(dir, 'other');
+  mkdirSync(dirA);
+  mkdirSync(dirB);
+  const a = (await startDaemonTarget(dirA, replica)).target;
+  const b = await startDaemonTarget(dirB, replica, undefined, entry).then((r) => r.target, async (err: unknown) => {
+    await a.stop();
+    throw err;
+  });
+  const ratios: number[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      process.stderr.write(`[this + other ${round}/${rounds}] saturation together on CPU 0: ${concurrency / 2} in flight each, ${warmupS} s warm-up + ${seconds} s\n`);
+      const cpuA0 = cpuSeconds(a.pid);
+      const cpuB0 = cpuSeconds(b.pid);
+      const wall0 = performance.now();
+      const half = { concurrency: Math.max(1, Math.floor(concurrency / 2)), warmupS, seconds };
+      const [ra, rb] = await Promise.all([
+        closedLoop(new LoadPeer(a.port, buildPeerTemplates()), makeCall, half),
+        closedLoop(new LoadPeer(b.port, buildPeerTemplates()), makeCall, half),
+      ]);
+      const wall = (performance.now() - wall0) / 1000;
+      const usA = ((cpuSeconds(a.pid) - cpuA0) * 1e6) / Math.max(1, ra.totalOk);
+      const usB = ((cpuSeconds(b.pid) - cpuB0) * 1e6) / Math.max(1, rb.totalOk);
+      ratios.push(usA / usB);
+      process.stdout.write(
+        `round ${round}: this ${fmt(ra.callsPerSecond)} calls/s, ${fmt(usA)} CPU µs per call (CPU ${fmt((100 * (cpuSeconds(a.pid) - cpuA0)) / wall)} %); ` +
+          `other ${fmt(rb.callsPerSecond)} calls/s, ${fmt(usB)} CPU µs per call; this/other CPU per call ${fmt(usA / usB, 3)}; failed ${ra.failed + rb.failed}\n`,
+      );
+    }
+    process.stdout.write(`this/other CPU per call, median of ${rounds}: ${fmt(median(ratios), 3)} (rounds ${ratios.map((r) => fmt(r, 3)).join(', ')}; below 1: this checkout spends less per call)\n`);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
 }
 
 async function fixedRate(target: Target, label: string, rate: number): Promise<TargetResult['fixed'][number] & Pick<OpenLoopResult, 'calls'>> {
@@ -266,10 +313,11 @@ function prepareProcess(pid: number, cpu: number): { pinned: boolean; nofile: nu
   return { pinned, nofile: openFilesLimit(pid).soft };
 }
 
-async function startDaemonTarget(dir: string, replica: string, gcLog?: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
+async function startDaemonTarget(dir: string, replica: string, gcLog?: string, entry?: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
   const daemon = await startDaemon({
     dir,
     replica,
+    ...(entry !== undefined ? { entry } : {}),
     ...(gcLog !== undefined ? { env: { BENCH_GC_LOG: gcLog } } : {}),
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
@@ -361,6 +409,10 @@ async function main(): Promise<void> {
     // Before any load, so the figure is the host's alone.
     const floor = await measureHostFloor(quick ? 1 : 3);
 
+    if (againstDir !== undefined) {
+      await compareBuilds(dir, replica, againstDir);
+      return;
+    }
     if (saturationOnly || rateOnly !== undefined) {
       const bareMode: BareMode | undefined = process.argv.includes('--bare') ? 'daemon' : process.argv.includes('--required') ? 'required' : undefined;
       const gcLog = gcLogWanted ? join(dir, 'gc.jsonl') : undefined;

@@ -36,6 +36,8 @@ export interface DaemonOptions {
   nodeArgs?: string[];
   /** The node flags production runs with (default NODE_FLAGS, as package.json `start` and the systemd unit). */
   nodeFlags?: readonly string[];
+  /** The daemon's entry point (default this checkout's dist/main.js; the bench compares another build's). */
+  entry?: string;
 }
 
 export interface DaemonProcess {
@@ -127,7 +129,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonProcess> {
     writeFileSync(configPath, JSON.stringify(deepMerge(base, patch), null, 2));
   };
   writeConfig(opts.config ?? {});
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? NODE_FLAGS), ...(opts.nodeArgs ?? []), DAEMON_ENTRY, 'serve', '--config', configPath, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? NODE_FLAGS), ...(opts.nodeArgs ?? []), opts.entry ?? DAEMON_ENTRY, 'serve', '--config', configPath, ...(opts.args ?? [])], {
     cwd: opts.dir,
     env: { PATH: process.env['PATH'] ?? '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
