@@ -158,6 +158,7 @@ export interface PreparedCommand {
 export function prepareCommand(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = []): PreparedCommand {
   return { name, built: buildCommand(name, args) };
 }
+
 const SENDMSG_REPLY = replyShapeOf('sendmsg');
 
 type ReplyOutcome = { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string };
@@ -174,9 +175,8 @@ export class OutboundConnection {
   #channel: ChannelData | undefined;
   /** Written, awaiting their replies, oldest first. */
   #inflight: PendingCommand[] = [];
-  /** Frames written in this tick, flushed together at its end (null when none are waiting). */
-  #outgoing: Buffer[] | null = null;
-  /** The deadline of the write being batched (until the flush): its commands with the same timeout share it. */
+  #corked = false;
+  /** The deadline of the write being batched (until uncork): its commands with the same timeout share it. */
   #openDeadline: ReplyDeadline | undefined;
   #seq = 0;
   #backlog: EslEvent[] = [];
@@ -372,8 +372,6 @@ export class OutboundConnection {
     this.#closing = true;
     this.#failPending('closed', 'closing');
     this.#resolveWaiters();
-    // What was written this tick leaves before our FIN, as it did when written (a write after end() is an error).
-    this.#flush();
     this.#socket.end();
     this.#gracefulTimer = this.#timers.setTimeout(() => {
       this.#gracefulTimer = undefined;
@@ -434,26 +432,21 @@ export class OutboundConnection {
     deadline.timer = undefined;
   }
 
-  /**
-   * Queues a frame; the frames written in the same tick leave together, as ONE buffer in one `write`, when the
-   * tick ends (a whole call setup is issued synchronously). One concatenated write costs less than a corked
-   * writev of the same frames: the stream's per-chunk bookkeeping is paid once.
-   */
+  /** Writes now; frames written in the same tick leave together (one writev) when the tick ends. */
   #write(frame: Buffer): void {
-    if (this.#outgoing === null) {
-      this.#outgoing = [frame];
-      queueMicrotask(this.#flush);
-    } else {
-      this.#outgoing.push(frame);
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      // After the current job: everything the caller issues synchronously (a whole call setup) is batched.
+      queueMicrotask(this.#uncork);
     }
+    this.#socket.write(frame);
   }
 
-  readonly #flush = (): void => {
-    const frames = this.#outgoing;
-    this.#outgoing = null;
+  readonly #uncork = (): void => {
+    this.#corked = false;
     this.#openDeadline = undefined;
-    if (frames === null || this.#socket.destroyed) return;
-    this.#socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    this.#socket.uncork();
   };
 
   #settleInflight(outcome: ReplyOutcome): void {
