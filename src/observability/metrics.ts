@@ -4,10 +4,12 @@
  * fixed enumerations, and carrier names capped by `createLabelCap` — never UUIDs, numbers or caller IDs.
  * Point-in-time gauges read injected providers in `collect()`, so nothing has to push them.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CALL_ERROR_CODES, type CallErrorCode, CARRIER_REJECT_REASONS, type CarrierRejectReason } from '../errors.js';
 import { ATTEMPT_RESULTS, type AttemptResult } from './attempt-result.js';
+import { CallHistogram } from './call-histogram.js';
 import { createLabelCap, OVERFLOW_LABEL } from './label-cap.js';
+import { PendingCounts } from './pending-counts.js';
 
 export const CALL_OUTCOMES = [
   'answered', 'busy', 'no_answer', 'rejected', 'failed', 'no_route', 'invalid', 'caller_hangup', 'error',
@@ -102,23 +104,6 @@ function oneOf<T extends string>(value: string, allowed: readonly T[]): T | type
   return (allowed as readonly string[]).includes(value) ? (value as T) : OVERFLOW_LABEL;
 }
 
-/**
- * One child per label set, made on first use (prom-client's `labels()` hashes its argument on every call).
- * Label values are bounded by the callers (enumerations, capped carrier names), so the map is too.
- */
-function children<T>(make: (labels: Record<string, string>) => T): (labels: Record<string, string>) => T {
-  const made = new Map<string, T>();
-  return (labels) => {
-    const key = Object.values(labels).join('\u0000');
-    let child = made.get(key);
-    if (child === undefined) {
-      child = make(labels);
-      made.set(key, child);
-    }
-    return child;
-  };
-}
-
 /** Run a provider; a throwing provider leaves the gauge empty rather than failing the scrape. */
 function read<T>(fn: (() => T) | undefined): T | undefined {
   try {
@@ -136,25 +121,46 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
   const callCodes = Object.keys(CALL_ERROR_CODES) as CallErrorCode[];
   const rejectReasons = Object.keys(CARRIER_REJECT_REASONS) as CarrierRejectReason[];
 
-  const calls = new Counter({ name: 'callrouter_calls_total', help: 'Calls handled, by how they ended', labelNames: ['outcome'], registers });
-  const decisions = new Counter({ name: 'callrouter_route_decisions_total', help: 'Routing decisions by where the first carrier came from', labelNames: ['source'], registers });
+  // What every call counts goes through PendingCounts (see there); the rare ones straight to prom-client.
+  const callCounts = new PendingCounts();
+  const decisionCounts = new PendingCounts();
+  const attemptCounts = new PendingCounts();
+  const errorCounts = new PendingCounts();
+  const attestationCounts = new PendingCounts();
+  const calls = new Counter({
+    name: 'callrouter_calls_total', help: 'Calls handled, by how they ended', labelNames: ['outcome'], registers,
+    collect() { callCounts.flushInto(this); },
+  });
+  const decisions = new Counter({
+    name: 'callrouter_route_decisions_total', help: 'Routing decisions by where the first carrier came from', labelNames: ['source'], registers,
+    collect() { decisionCounts.flushInto(this); },
+  });
   const fallbacks = new Counter({ name: 'callrouter_forced_carrier_fallbacks_total', help: "Campaign forced carriers not used (fell back to routes), by reason", labelNames: ['reason'], registers });
-  const attempts = new Counter({ name: 'callrouter_bridge_attempts_total', help: 'Bridge attempts per carrier and result', labelNames: ['carrier', 'result'], registers });
+  const attempts = new Counter({
+    name: 'callrouter_bridge_attempts_total', help: 'Bridge attempts per carrier and result', labelNames: ['carrier', 'result'], registers,
+    collect() { attemptCounts.flushInto(this); },
+  });
   const failovers = new Counter({ name: 'callrouter_failovers_total', help: 'Failovers to the next carrier, by the carrier that failed', labelNames: ['from_carrier'], registers });
-  const errors = new Counter({ name: 'callrouter_call_errors_total', help: 'Calls ended by a typed error code', labelNames: ['code'], registers });
+  const errors = new Counter({
+    name: 'callrouter_call_errors_total', help: 'Calls ended by a typed error code', labelNames: ['code'], registers,
+    collect() { errorCounts.flushInto(this); },
+  });
   const refused = new Counter({ name: 'callrouter_sessions_refused_total', help: 'Connections refused before handling', labelNames: ['reason'], registers });
   const reloads = new Counter({ name: 'callrouter_replica_reloads_total', help: 'Replica change checks by result', labelNames: ['result'], registers });
-  const attestations = new Counter({ name: 'callrouter_attestations_total', help: 'STIR/SHAKEN attestations by level, identity mode and downgrade', labelNames: ['level', 'mode', 'downgraded'], registers });
+  const attestations = new Counter({
+    name: 'callrouter_attestations_total', help: 'STIR/SHAKEN attestations by level, identity mode and downgrade', labelNames: ['level', 'mode', 'downgraded'], registers,
+    collect() { attestationCounts.flushInto(this); },
+  });
 
-  const decisionTime = new Histogram({
+  const decisionTime = new CallHistogram({
     name: 'callrouter_decision_duration_seconds', help: 'Routing decision time',
     buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers,
   });
-  const setupTime = new Histogram({
+  const setupTime = new CallHistogram({
     name: 'callrouter_setup_duration_seconds', help: 'Connection accepted to bridge command sent',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
   });
-  const answerDelay = new Histogram({
+  const answerDelay = new CallHistogram({
     name: 'callrouter_answer_delay_seconds', help: 'Bridge sent to answer (post-dial delay) per carrier', labelNames: ['carrier'],
     buckets: [0.5, 1, 2, 3, 5, 8, 13, 20, 30, 45, 60, 90, 120], registers,
   });
@@ -203,35 +209,31 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
   for (const r of RELOAD_RESULTS) reloads.inc({ result: r }, 0);
 
   const valid = (seconds: number): boolean => Number.isFinite(seconds) && seconds >= 0;
-  // Per-call series: one child per label set, made once (labels are bounded: enumerations and capped carriers).
-  const callChild = children((l) => calls.labels(l));
-  const decisionChild = children((l) => decisions.labels(l));
-  const errorChild = children((l) => errors.labels(l));
-  const attemptChild = children((l) => attempts.labels(l));
-  const attestationChild = children((l) => attestations.labels(l));
-  const answerDelayChild = children((l) => answerDelay.labels(l));
+  // The unlabelled series, looked up once.
+  const decisionSeries = decisionTime.series();
+  const setupSeries = setupTime.series();
 
   return {
     registry,
     contentType: registry.contentType,
-    callOutcome: (o) => callChild({ outcome: oneOf(o, CALL_OUTCOMES) }).inc(),
-    routeDecision: (s) => decisionChild({ source: oneOf(s, DECISION_SOURCES) }).inc(),
+    callOutcome: (o) => callCounts.add({ outcome: oneOf(o, CALL_OUTCOMES) }),
+    routeDecision: (s) => decisionCounts.add({ source: oneOf(s, DECISION_SOURCES) }),
     forcedCarrierFallback: (r) => fallbacks.inc({ reason: oneOf(r, rejectReasons) }),
-    bridgeAttempt: (c, r) => attemptChild({ carrier: carrier(c), result: oneOf(r, ATTEMPT_RESULTS) }).inc(),
+    bridgeAttempt: (c, r) => attemptCounts.add({ carrier: carrier(c), result: oneOf(r, ATTEMPT_RESULTS) }),
     failover: (c) => failovers.inc({ from_carrier: carrier(c) }),
-    callError: (c) => errorChild({ code: oneOf(c, callCodes) }).inc(),
+    callError: (c) => errorCounts.add({ code: oneOf(c, callCodes) }),
     sessionRefused: (r) => refused.inc({ reason: oneOf(r, REFUSAL_REASONS) }),
     replicaReload: (r) => reloads.inc({ result: oneOf(r, RELOAD_RESULTS) }),
     attestation: (level, mode, downgraded) =>
-      attestationChild({ level: oneOf(level, ['A', 'B', 'C']), mode: oneOf(mode, ['header', 'passport', 'none']), downgraded: downgraded ? 'true' : 'false' }).inc(),
+      attestationCounts.add({ level: oneOf(level, ['A', 'B', 'C']), mode: oneOf(mode, ['header', 'passport', 'none']), downgraded: downgraded ? 'true' : 'false' }),
     observeDecision: (s) => {
-      if (valid(s)) decisionTime.observe(s);
+      if (valid(s)) decisionSeries.observe(s);
     },
     observeSetup: (s) => {
-      if (valid(s)) setupTime.observe(s);
+      if (valid(s)) setupSeries.observe(s);
     },
     observeAnswerDelay: (c, s) => {
-      if (valid(s)) answerDelayChild({ carrier: carrier(c) }).observe(s);
+      if (valid(s)) answerDelay.series({ carrier: carrier(c) }).observe(s);
     },
     render: () => registry.metrics(),
     async totals() {
