@@ -71,6 +71,16 @@ async function pair(t: Test, opts: { connectTimeoutMs?: number; maxFrameBytes?: 
   return { conn, peer, daemonSide, timers, errors, receivedUntil, received: () => received };
 }
 
+/** `pair`, past the connect exchange (the peer answers with CONNECT_REPLY). */
+async function connectedPair(t: Test, opts: Parameters<typeof pair>[1] = {}) {
+  const p = await pair(t, opts);
+  const connecting = p.conn.connect(1000);
+  await p.receivedUntil('connect\n\n');
+  p.peer.write(CONNECT_REPLY);
+  await connecting;
+  return p;
+}
+
 function assertClean(t: Test, p: Awaited<ReturnType<typeof pair>>) {
   t.equal(p.timers.active(), 0, 'no timer left');
   for (const ev of ['data', 'close', 'error']) t.equal(p.daemonSide.listenerCount(ev), 0, `no ${ev} listener left`);
@@ -116,14 +126,9 @@ t.test('prepared commands: built once, sent by many connections; a refused one w
   const linger = prepareCommand('linger', ['20']);
   const unsafe = prepareCommand('filter', ['Unique-ID', 'u-1\n\napi status']);
   for (const round of [1, 2]) {
-    const p = await pair(t);
+    const p = await connectedPair(t);
     const chunks: string[] = [];
     p.peer.on('data', (c: Buffer) => chunks.push(c.toString()));
-    const connecting = p.conn.connect(1000);
-    await p.receivedUntil('connect\n\n');
-    p.peer.write(CONNECT_REPLY);
-    await connecting;
-    chunks.length = 0;
     const refused = p.conn.send(unsafe, 1000);
     const a = p.conn.send(linger, 1000);
     const b = p.conn.command('filter', ['Unique-ID', 'u-1'], 1000);
@@ -140,11 +145,7 @@ t.test('prepared commands: built once, sent by many connections; a refused one w
 });
 
 t.test('a command written in the tick that closes still leaves, before our FIN', async (t) => {
-  const p = await pair(t);
-  const connecting = p.conn.connect(1000);
-  await p.receivedUntil('connect\n\n');
-  p.peer.write(CONNECT_REPLY);
-  await connecting;
+  const p = await connectedPair(t);
   const ended = once(p.peer, 'end');
   const exiting = p.conn.exit(1000);
   const closing = p.conn.close(1000);
@@ -157,11 +158,7 @@ t.test('a command written in the tick that closes still leaves, before our FIN',
 });
 
 t.test('a reply timeout poisons the connection; queued work resolves closed', async (t) => {
-  const p = await pair(t);
-  const connecting = p.conn.connect(1000);
-  await p.receivedUntil('connect');
-  p.peer.write(CONNECT_REPLY);
-  await connecting;
+  const p = await connectedPair(t);
   const a = p.conn.command('linger', ['20'], 50);
   const b = p.conn.command('myevents', ['json'], 5000);
   const w = p.conn.waitForEvent(() => true, 5000);
@@ -184,11 +181,7 @@ t.test('protocol violations close the session with a code', async (t) => {
     ['oversize body', 'Content-Length: 999999\nContent-Type: text/event-json\n\n', 'frame_too_large', { maxFrameBytes: 4096 }],
   ];
   for (const [name, bytes, reason, opts] of rows) {
-    const p = await pair(t, opts);
-    const connecting = p.conn.connect(1000);
-    await p.receivedUntil('connect');
-    p.peer.write(CONNECT_REPLY);
-    await connecting;
+    const p = await connectedPair(t, opts);
     p.peer.write(bytes);
     t.equal((await p.conn.closed).reason, reason, name);
     assertClean(t, p);
@@ -210,11 +203,7 @@ t.test('silence before the connect reply, and a stall mid-frame, are closed', as
 });
 
 t.test('events, notices, listener errors, backlog and afterSeq', async (t) => {
-  const p = await pair(t);
-  const connecting = p.conn.connect(1000);
-  await p.receivedUntil('connect');
-  p.peer.write(CONNECT_REPLY);
-  await connecting;
+  const p = await connectedPair(t);
   p.conn.onEvent(() => {
     throw new Error('listener bug');
   });
@@ -248,11 +237,7 @@ t.test('events, notices, listener errors, backlog and afterSeq', async (t) => {
 });
 
 t.test('close() is graceful and destroy() idempotent', async (t) => {
-  const p = await pair(t);
-  const connecting = p.conn.connect(1000);
-  await p.receivedUntil('connect');
-  p.peer.write(CONNECT_REPLY);
-  await connecting;
+  const p = await connectedPair(t);
   p.peer.on('end', () => p.peer.end());
   const info = await p.conn.close(1000);
   t.equal(info.reason, 'closed');
