@@ -6,7 +6,7 @@
  * - Another process commits: `PRAGMA data_version` changes; the next lookup (or the watch job, whichever
  *   comes first) re-reads carriers/routes/numbers and rebuilds the index when they differ.
  * - A writer renames a new file over the path: the inode changes; the first lookup at least
- *   `fileCheckIntervalMs` (1 ms) after the last look at the file, or the next refresh, opens it and,
+ *   `fileCheckIntervalMs` (10 ms) after the last look at the file, or the next refresh, opens it and,
  *   if valid, switches to it (the old handle is closed). If the new file is unusable the old handle — which
  *   still reads the old, unlinked inode — and the old index keep serving.
  *   Sync jobs that publish by rename should `PRAGMA wal_checkpoint(TRUNCATE)` the old file first: SQLite
@@ -145,10 +145,12 @@ interface Loaded {
 export const DEFAULT_PAGE_CACHE_MB = 48;
 
 /**
- * A stat costs ~2-3 µs, a tenth of a lookup; once per clock millisecond is one stat per ~50 calls at 50k/s,
- * and no decision reads a replaced file more than ~1 ms after the rename.
+ * A stat costs ~2-3 µs, a tenth of a lookup — but at a dialer's rates (a few thousand calls a second) once per
+ * millisecond is a stat for every call or two: 2% of the daemon's CPU per call at saturation (`npm run bench:esl
+ * -- --against DIR`, DIR the same build with a 1 s interval). Every 10 ms costs a stat per ~20 calls at 2,000/s,
+ * and no decision reads a replaced file more than ~10 ms after the rename.
  */
-export const DEFAULT_FILE_CHECK_MS = 1;
+export const DEFAULT_FILE_CHECK_MS = 10;
 
 /** Creates a store; nothing is opened until `open()`. */
 export function createReplicaStore<TIndex>(opts: ReplicaStoreOptions<TIndex>): ReplicaStore<TIndex> {

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { openSync, renameSync, truncateSync, unlinkSync, writeSync, closeSync } from 'node:fs';
-import { createReplicaStore, type ReplicaRows } from '../../src/replica/store.js';
+import { createReplicaStore, DEFAULT_FILE_CHECK_MS, type ReplicaRows } from '../../src/replica/store.js';
 import { SCHEMA_VERSION } from '../../src/replica/schema.js';
 import { openReplicaWriter, type ReplicaWriter } from '../../src/replica/writer.js';
 import { buildReplica, type BuildReplicaOptions, type ReplicaSpec } from '../fixtures/replica.js';
@@ -123,8 +123,10 @@ t.test('replaced by rename: the next lookup past the file-check interval switche
     leads: [{ id: 'lead', primaryPhone: '+12125550199' }],
   }, { file: 'next.db' });
   renameSync(next, path);
-  // Same clock millisecond as the open's look at the file: the hot path does not stat again yet.
+  // Within the file-check interval of the open's look at the file: the hot path does not stat again yet.
   t.equal(ok<Hit>(store.lookup('camp', 'lead')).records.lead?.primaryPhone, '+12125550111', 'within the interval: old file');
+  tick(DEFAULT_FILE_CHECK_MS - 1);
+  t.equal(ok<Hit>(store.lookup('camp', 'lead')).records.lead?.primaryPhone, '+12125550111', 'still within it: old file');
   tick(1);
   const r = ok<Hit>(store.lookup('camp', 'lead'));
   t.equal(r.records.lead?.primaryPhone, '+12125550199');
