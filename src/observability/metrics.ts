@@ -122,35 +122,19 @@ export function createMetrics(providers: MetricsProviders = {}, opts: MetricsOpt
   const rejectReasons = Object.keys(CARRIER_REJECT_REASONS) as CarrierRejectReason[];
 
   // What every call counts goes through PendingCounts (see there); the rare ones straight to prom-client.
-  const callCounts = new PendingCounts();
-  const decisionCounts = new PendingCounts();
-  const attemptCounts = new PendingCounts();
-  const errorCounts = new PendingCounts();
-  const attestationCounts = new PendingCounts();
-  const calls = new Counter({
-    name: 'callrouter_calls_total', help: 'Calls handled, by how they ended', labelNames: ['outcome'], registers,
-    collect() { callCounts.flushInto(this); },
-  });
-  const decisions = new Counter({
-    name: 'callrouter_route_decisions_total', help: 'Routing decisions by where the first carrier came from', labelNames: ['source'], registers,
-    collect() { decisionCounts.flushInto(this); },
-  });
+  const callCounts = new PendingCounts({ name: 'callrouter_calls_total', help: 'Calls handled, by how they ended', labelNames: ['outcome'], registers });
+  const decisionCounts = new PendingCounts({ name: 'callrouter_route_decisions_total', help: 'Routing decisions by where the first carrier came from', labelNames: ['source'], registers });
   const fallbacks = new Counter({ name: 'callrouter_forced_carrier_fallbacks_total', help: "Campaign forced carriers not used (fell back to routes), by reason", labelNames: ['reason'], registers });
-  const attempts = new Counter({
-    name: 'callrouter_bridge_attempts_total', help: 'Bridge attempts per carrier and result', labelNames: ['carrier', 'result'], registers,
-    collect() { attemptCounts.flushInto(this); },
-  });
+  const attemptCounts = new PendingCounts({ name: 'callrouter_bridge_attempts_total', help: 'Bridge attempts per carrier and result', labelNames: ['carrier', 'result'], registers });
   const failovers = new Counter({ name: 'callrouter_failovers_total', help: 'Failovers to the next carrier, by the carrier that failed', labelNames: ['from_carrier'], registers });
-  const errors = new Counter({
-    name: 'callrouter_call_errors_total', help: 'Calls ended by a typed error code', labelNames: ['code'], registers,
-    collect() { errorCounts.flushInto(this); },
-  });
+  const errorCounts = new PendingCounts({ name: 'callrouter_call_errors_total', help: 'Calls ended by a typed error code', labelNames: ['code'], registers });
   const refused = new Counter({ name: 'callrouter_sessions_refused_total', help: 'Connections refused before handling', labelNames: ['reason'], registers });
   const reloads = new Counter({ name: 'callrouter_replica_reloads_total', help: 'Replica change checks by result', labelNames: ['result'], registers });
-  const attestations = new Counter({
-    name: 'callrouter_attestations_total', help: 'STIR/SHAKEN attestations by level, identity mode and downgrade', labelNames: ['level', 'mode', 'downgraded'], registers,
-    collect() { attestationCounts.flushInto(this); },
-  });
+  const attestationCounts = new PendingCounts({ name: 'callrouter_attestations_total', help: 'STIR/SHAKEN attestations by level, identity mode and downgrade', labelNames: ['level', 'mode', 'downgraded'], registers });
+  const calls = callCounts.counter;
+  const decisions = decisionCounts.counter;
+  const attempts = attemptCounts.counter;
+  const errors = errorCounts.counter;
 
   const decisionTime = new CallHistogram({
     name: 'callrouter_decision_duration_seconds', help: 'Routing decision time',

@@ -1,12 +1,12 @@
 /**
- * Counts the per-call path adds to, moved into their prom-client counter when it is read (its `collect`, which
- * prom-client runs before every scrape and `get()`).
+ * A prom-client counter the per-call path adds to through plain counts, moved into the counter when it is read
+ * (its `collect`, which prom-client runs before every scrape and `get()`).
  *
  * prom-client's `Counter#inc` converts, validates and hashes its labels on every call; the four a call makes cost
  * ~5% of the daemon's CPU per call (`npm run bench:esl -- --against DIR`, DIR a build without them). Here an
  * increment is a map lookup and an add; the exported series and values are the counter's own, as before.
  */
-import type { Counter } from 'prom-client';
+import { Counter, type CounterConfiguration } from 'prom-client';
 
 interface Cell {
   readonly labels: Readonly<Record<string, string>>;
@@ -14,7 +14,23 @@ interface Cell {
 }
 
 export class PendingCounts {
+  /** The exported counter (registered as configured); read it, or `inc` it directly off the call path. */
+  readonly counter: Counter<string>;
   readonly #cells = new Map<string, Cell>();
+
+  constructor(config: Omit<CounterConfiguration<string>, 'collect'>) {
+    const cells = this.#cells;
+    this.counter = new Counter({
+      ...config,
+      collect() {
+        for (const cell of cells.values()) {
+          if (cell.n === 0) continue;
+          this.inc(cell.labels, cell.n);
+          cell.n = 0;
+        }
+      },
+    });
+  }
 
   /** Adds `n` (default 1) to the series `labels`; label values must be bounded (the map keeps one cell each). */
   add(labels: Readonly<Record<string, string>>, n = 1): void {
@@ -25,14 +41,5 @@ export class PendingCounts {
       this.#cells.set(key, cell);
     }
     cell.n += n;
-  }
-
-  /** Moves every count added since the last flush into `counter` (call it from the counter's `collect`). */
-  flushInto(counter: Counter<string>): void {
-    for (const cell of this.#cells.values()) {
-      if (cell.n === 0) continue;
-      counter.inc(cell.labels, cell.n);
-      cell.n = 0;
-    }
   }
 }

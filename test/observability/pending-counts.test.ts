@@ -6,8 +6,8 @@ t.test('PendingCounts: what was added is exported once, by the counter\'s own co
   const theirs = new Registry();
   const direct = new Counter({ name: 'c_total', help: 'h', labelNames: ['outcome', 'carrier'], registers: [theirs] });
   const ours = new Registry();
-  const pending = new PendingCounts();
-  const counter = new Counter({ name: 'c_total', help: 'h', labelNames: ['outcome', 'carrier'], registers: [ours], collect() { pending.flushInto(this); } });
+  const pending = new PendingCounts({ name: 'c_total', help: 'h', labelNames: ['outcome', 'carrier'], registers: [ours] });
+  const { counter } = pending;
   const adds: Array<[Record<string, string>, number]> = [[{ outcome: 'answered', carrier: 'a' }, 1], [{ outcome: 'busy', carrier: 'a' }, 1], [{ outcome: 'answered', carrier: 'a' }, 3]];
   for (const [labels, n] of adds) {
     direct.inc(labels, n);
