@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
-import { callLogger, createLogger, flushLogger, isSecretKey, REDACTED, redactForLog } from '../../src/observability/logger.js';
+import { callLogger, censorSecrets, createLogger, flushLogger, isSecretKey, REDACTED, redactForLog } from '../../src/observability/logger.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
 function sink(): { stream: Writable; lines: () => string[] } {
@@ -34,6 +34,35 @@ t.test('secret fields are censored in log lines', async (t) => {
   t.notMatch(text, /p1|p2|"u"|Basic/);
   const [line] = json(s.lines());
   t.match(line, { password: REDACTED, carrier: { name: 'c', auth_username: REDACTED, auth_password: REDACTED } });
+});
+
+t.test('censored everywhere a secret can ride: nested objects, an error\'s fields, req.headers', async (t) => {
+  const s = sink();
+  const log = createLogger({ level: 'info' }, s.stream);
+  const err = Object.assign(new Error('boom'), { token: 't1', detail: { secret: 's1' } });
+  log.error({ err }, 'failed');
+  log.info({ req: { url: '/x', headers: { cookie: 'c1', host: 'h' } }, headers: { authorization: 'a1' }, list: [{ password: 'kept-in-arrays' }] }, 'r');
+  callLogger(log, { callUuid: 'u' }).info({ carrier: { auth_password: 'b1' } }, 'child');
+  await flushLogger(log);
+  const text = s.lines().join('\n');
+  t.notMatch(text, /t1|s1|c1|a1|b1/);
+  const [e, r, c] = json(s.lines());
+  t.match(e, { err: { type: 'Error', message: 'boom', token: REDACTED, detail: { secret: REDACTED } } });
+  t.match(r, { req: { url: '/x', headers: { cookie: REDACTED, host: 'h' } }, headers: { authorization: REDACTED } });
+  // The same reach as the path list it replaced (`k`, `*.k`): array elements are not searched.
+  t.same(r!['list'], [{ password: 'kept-in-arrays' }]);
+  t.match(c, { carrier: { auth_password: REDACTED }, call_uuid: 'u', msg: 'child' }, 'a child logger censors too');
+});
+
+t.test('censorSecrets: no copy when nothing is secret; a copy, the input untouched, when something is', async (t) => {
+  const clean = { outcome: 'answered', attempts: [{ carrier: 'a' }], identity: { level: 'A' } };
+  t.equal(censorSecrets(clean), clean, 'the same object: nothing allocated per call line');
+  const input = { carrier: { name: 'c', auth_password: 'p' }, n: 1 };
+  const out = censorSecrets(input);
+  t.not(out, input);
+  t.same(out, { carrier: { name: 'c', auth_password: REDACTED }, n: 1 });
+  t.same(input, { carrier: { name: 'c', auth_password: 'p' }, n: 1 }, 'the logged object is not changed');
+  t.same(Object.keys(out), ['carrier', 'n'], 'key order kept');
 });
 
 t.test('isSecretKey', async (t) => {
