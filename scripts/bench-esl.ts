@@ -1,7 +1,9 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
  * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
- * [--against DIR]` (--against: this checkout's daemon and DIR's build under load together, see compareBuilds)
+ * [--against DIR [--against-log-level L]]` (--against: this checkout's daemon and DIR's build under load together,
+ * see compareBuilds; --against-log-level: the log level of DIR's daemon, so `--against . --against-log-level info`
+ * compares this build at --log-level with itself writing the per-call info line)
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
  * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
@@ -55,7 +57,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openReplicaWriter } from '../src/replica/writer.js';
 import { NODE_FLAGS } from '../src/node-flags.js';
@@ -98,6 +100,8 @@ const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argV
 const cold = process.argv.includes('--cold');
 const gcLogWanted = process.argv.includes('--gc-log');
 const againstDir = argValue('--against');
+/** The log level of the other daemon of --against (default: --log-level's): `--against . --against-log-level info` is what the per-call summary line costs. */
+const againstLogLevel = argValue('--against-log-level') ?? logLevel;
 
 type BareMode = 'daemon' | 'pipelined' | 'required';
 
@@ -169,14 +173,14 @@ async function saturationRound(target: Target, label: string): Promise<Saturatio
  * window see the same host, so the ratio of their CPU per call shows what windows taken in turn cannot.
  */
 async function compareBuilds(dir: string, replica: string, otherDir: string): Promise<void> {
-  const entry = join(otherDir, 'dist', 'main.js');
+  const entry = resolve(otherDir, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`--against: ${entry} does not exist (run npm run build in ${otherDir})`);
   const dirA = join(dir, 'this');
   const dirB = join(dir, 'other');
   mkdirSync(dirA);
   mkdirSync(dirB);
   const a = (await startDaemonTarget(dirA, replica)).target;
-  const b = await startDaemonTarget(dirB, replica, undefined, entry).then((r) => r.target, async (err: unknown) => {
+  const b = await startDaemonTarget(dirB, replica, undefined, entry, againstLogLevel).then((r) => r.target, async (err: unknown) => {
     await a.stop();
     throw err;
   });
@@ -313,7 +317,7 @@ function prepareProcess(pid: number, cpu: number): { pinned: boolean; nofile: nu
   return { pinned, nofile: openFilesLimit(pid).soft };
 }
 
-async function startDaemonTarget(dir: string, replica: string, gcLog?: string, entry?: string): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
+async function startDaemonTarget(dir: string, replica: string, gcLog?: string, entry?: string, level: string = logLevel): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
   const daemon = await startDaemon({
     dir,
     replica,
@@ -327,7 +331,7 @@ async function startDaemonTarget(dir: string, replica: string, gcLog?: string, e
       ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
     ],
   });
-  await setLogLevel(daemon, join(dir, 'config.json'), logLevel);
+  await setLogLevel(daemon, join(dir, 'config.json'), level);
   const env = prepareProcess(daemon.pid, 0);
   return {
     daemon,
