@@ -1,6 +1,6 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only [--alloc-prof FILE] | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
  * [--against DIR [--against-log-level L]]` (--against: this checkout's daemon and DIR's build under load together,
  * see compareBuilds; --against-log-level: the log level of DIR's daemon, so `--against . --against-log-level info`
  * compares this build at --log-level with itself writing the per-call info line)
@@ -10,6 +10,9 @@
  * warm up, then one `--fixed-seconds` window at R calls/s, of the daemon or with --bare / --required that responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
+ * --alloc-prof FILE: with --saturation-only, a warm-up window, then the daemon's allocations in a second one, sampled
+ * with the objects collections freed (scripts/bench/alloc-sampler.cjs), written to FILE for
+ * scripts/bench/alloc-profile-summary.ts;
  * --node-arg: an extra node flag for the daemon and the bare responders, e.g. a V8 heap setting to compare;
  * repeatable; --no-node-flags: both without the node flags production runs with, src/node-flags.ts)
  * — not a test. Drives the BUILT daemon (`dist/main.js serve`, its own process; started at log level info for the
@@ -94,6 +97,9 @@ const sessions = Number(argValue('--sessions') ?? (quick ? 1000 : 10_000));
 const concurrency = Number(argValue('--concurrency') ?? 200);
 const logLevel = argValue('--log-level') ?? 'warn';
 const cpuProfDir = argValue('--cpu-prof');
+/** --alloc-prof FILE (with --saturation-only, the daemon): the allocation profile of one saturation window, after a warm-up one. */
+const allocProfArg = argValue('--alloc-prof');
+const allocProf = allocProfArg === undefined ? undefined : resolve(allocProfArg);
 const warmupS = quick ? 1 : 2;
 const saturationOnly = process.argv.includes('--saturation-only');
 const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argValue('--rate-only'));
@@ -322,13 +328,14 @@ async function startDaemonTarget(dir: string, replica: string, gcLog?: string, e
     dir,
     replica,
     ...(entry !== undefined ? { entry } : {}),
-    ...(gcLog !== undefined ? { env: { BENCH_GC_LOG: gcLog } } : {}),
+    env: { ...(gcLog !== undefined ? { BENCH_GC_LOG: gcLog } : {}), ...(allocProf !== undefined ? { BENCH_ALLOC_PROF: allocProf } : {}) },
     // Started at info (the ready line is an info line), then switched to `logLevel` by SIGHUP.
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
     nodeFlags,
     nodeArgs: [
       ...argValues('--node-arg'), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
       ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
+      ...(allocProf !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'alloc-sampler.cjs')] : []),
     ],
   });
   await setLogLevel(daemon, join(dir, 'config.json'), level);
@@ -434,6 +441,19 @@ async function main(): Promise<void> {
           process.stdout.write(`${label} at ${rateOnly}/s: setup p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, max ${fmt(r.max, 1)} ms, generator lag p99 ${fmt(r.lagP99, 2)} ms, failed ${r.failed}\n`);
           if (rss.length > 0) process.stdout.write(`${label} RSS during the window: ${fmt(Math.min(...rss) / 2 ** 20, 1)}–${fmt(Math.max(...rss) / 2 ** 20, 1)} MB\n`);
           if (gcLog !== undefined) process.stdout.write(`${gcReport(gcLog, r.calls)}\n`);
+        } else if (allocProf !== undefined && bareMode === undefined) {
+          await saturationRound(t, `${label} warm-up`);
+          rmSync(allocProf, { force: true });
+          process.kill(t.pid, 'SIGUSR2');
+          await sleep(500);
+          const r = await saturationRound(t, label);
+          process.kill(t.pid, 'SIGUSR2');
+          for (let i = 0; i < 100 && !existsSync(allocProf); i++) await sleep(100);
+          process.stdout.write(
+            `${label} saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, failed ${r.failed}\n` +
+              `allocation profile of that window (${r.totalOk} calls): ${allocProf}\n` +
+              `  npx tsx scripts/bench/alloc-profile-summary.ts ${allocProf} --calls ${r.totalOk}\n`,
+          );
         } else {
           const r = await saturationRound(t, label);
           process.stdout.write(`${label} saturation: ${fmt(r.callsPerSecond)} calls/s, ${fmt(r.cpuUsPerCall)} CPU µs per call, CPU ${fmt(r.cpuPercent)} %, generator ${fmt(r.generatorCpuPercent)} %, failed ${r.failed}\n`);
