@@ -6,9 +6,9 @@
  * defence in depth behind the routing validators.
  */
 
-/** A frame ready to write, or why it was refused. */
+/** A frame ready to write (its text), or why it was refused. */
 export type BuiltFrame =
-  | { readonly ok: true; readonly frame: Buffer }
+  | { readonly ok: true; readonly frame: string }
   | { readonly ok: false; readonly code: 'unsafe_command'; readonly reason: string };
 
 /** Commands the daemon may send (first line). `api`/`bgapi` are deliberately absent. */
@@ -72,9 +72,8 @@ function finishFrame(text: string): BuiltFrame {
   if (MOD_EVENT_SOCKET_RE.test(text) && UNLOAD_RE.test(text)) {
     return refuse('frame mentions unload/reload and mod_event_socket');
   }
-  const frame = Buffer.from(text, 'utf8');
-  if (frame.length > MAX_COMMAND_BYTES) return refuse(`frame over ${MAX_COMMAND_BYTES} bytes`);
-  return { ok: true, frame };
+  if (Buffer.byteLength(text, 'utf8') > MAX_COMMAND_BYTES) return refuse(`frame over ${MAX_COMMAND_BYTES} bytes`);
+  return { ok: true, frame: text };
 }
 
 /**
