@@ -116,8 +116,24 @@ type SaturationRound = ClosedLoopResult & { cpuPercent: number; cpuUsPerCall: nu
 interface TargetResult {
   /** Medians over the rounds (failed and overflows: sums), with every round's calls/s. */
   saturation: SaturationRound & { roundsCallsPerSecond: number[] };
-  fixed: (Omit<OpenLoopResult, 'calls'> & { listenOverflows: number })[];
+  fixed: (Omit<OpenLoopResult, 'calls'> & { listenOverflows: number; fullCollections?: FullCollections })[];
   memory: undefined | { sessions: number; bridged: number; setupSeconds: number; rssBefore: number; rssHeld: number; bytesPerSession: number; releasedOk: number };
+}
+
+/** The daemon's full (mark-compact) collections during a window: prom-client's `nodejs_gc_duration_seconds{kind="major"}`. */
+interface FullCollections {
+  count: number;
+  ms: number;
+  /** V8's old space in use when the window started, MB (`nodejs_heap_space_size_used_bytes{space="old"}`). */
+  oldMbBefore?: number;
+}
+
+async function fullCollections(daemon: DaemonProcess): Promise<FullCollections> {
+  return {
+    count: (await daemon.metric('nodejs_gc_duration_seconds_count{kind="major"}')) ?? 0,
+    ms: ((await daemon.metric('nodejs_gc_duration_seconds_sum{kind="major"}')) ?? 0) * 1000,
+    oldMbBefore: ((await daemon.metric('nodejs_heap_space_size_used_bytes{space="old"}')) ?? 0) / 2 ** 20,
+  };
 }
 
 interface Target {
@@ -484,10 +500,14 @@ async function main(): Promise<void> {
       }
       for (const rate of RATES) {
         for (let k = 0; k < 2; k++) {
+          // The daemon's full collections in the window (its 1 s lead-in included), and its old space before: what
+          // the saturation rounds left there counts against the old generation's 128 MB floor (src/node-flags.ts).
+          const gc0 = k === 0 ? await fullCollections(d.daemon) : undefined;
           // Per-call figures are for --gc-log; the printed JSON stays small.
           const { calls, ...r } = await fixedRate(targets[k]!.target, targets[k]!.label, rate);
           void calls;
-          fixed[k]!.push(r);
+          const gc1 = gc0 === undefined ? undefined : await fullCollections(d.daemon);
+          fixed[k]!.push(gc0 === undefined || gc1 === undefined ? r : { ...r, fullCollections: { count: gc1.count - gc0.count, ms: gc1.ms - gc0.ms, oldMbBefore: gc0.oldMbBefore } });
         }
       }
       daemonMetrics = {
@@ -571,6 +591,10 @@ async function main(): Promise<void> {
       row(`${a.rate}/s failed / launched`, `${a.failed}/${a.launched}`, `${c.failed}/${c.launched}`);
       row(`${a.rate}/s listen overflows (host)`, String(a.listenOverflows), String(c.listenOverflows));
       row(`${a.rate}/s generator lag p99 ms`, fmt(a.lagP99, 2), fmt(c.lagP99, 2));
+      if (a.fullCollections !== undefined) {
+        row(`${a.rate}/s daemon full collections`, `${a.fullCollections.count} (${fmt(a.fullCollections.ms, 1)} ms)`, '');
+        row(`${a.rate}/s daemon old space before MB`, fmt(a.fullCollections.oldMbBefore ?? 0, 1), '');
+      }
     }
     row('held sessions bridged', String(dm.bridged), String(bm.bridged));
     row('  setup time s', fmt(dm.setupSeconds, 1), fmt(bm.setupSeconds, 1));
