@@ -177,6 +177,7 @@ export class OutboundConnection {
   #inflight: PendingCommand[] = [];
   /** Frames written in this tick, sent together when it ends ('' when none are waiting). */
   #outgoing = '';
+  /** The deadline of the frames waiting in #outgoing: the commands among them with the same timeout share it. */
   #openDeadline: ReplyDeadline | undefined;
   #seq = 0;
   #backlog: EslEvent[] = [];

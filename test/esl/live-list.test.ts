@@ -41,8 +41,8 @@ t.test('values() is a copy: removing while iterating it visits every entry once'
 t.test('removed values do not survive young collections (a Set of the same churn promotes them all)', async (t) => {
   const probe = fileURLToPath(new URL('../support/young-gc-probe.ts', import.meta.url));
   const promoted = (kind: string): number => {
-    // One GC thread: parallel scavenger tasks each promote into their own buffer, so what old space shows would
-    // depend on the host's cores and scheduling.
+    // One GC thread: parallel scavenger tasks each promote into their own buffer, so what old space shows could
+    // depend on the host's cores and scheduling (CI once saw 252 KB where this host shows ~12 KB every time).
     const r = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', probe, kind], {
       encoding: 'utf8',
     });
