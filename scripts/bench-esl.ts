@@ -7,7 +7,7 @@
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
  * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
- * warm up, then one `--fixed-seconds` window at R calls/s, of the daemon or with --bare / --required that responder; with --cold, no warm-up: a freshly started process;
+ * warm up (with --rounds N, N of them), then one `--fixed-seconds` window at R calls/s, of the daemon or with --bare / --required that responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
  * --alloc-prof FILE: with --saturation-only, a warm-up window, then the daemon's allocations in a second one, sampled
@@ -449,7 +449,8 @@ async function main(): Promise<void> {
         if (rateOnly !== undefined) {
           // Warm unless --cold, as in the full run where the saturation rounds come first: a fresh process needs
           // a few seconds of calls before its code is optimized (--cold shows what a restart under load costs).
-          if (!cold) await saturationRound(t, `${label} warm-up`);
+          // --rounds N: N such windows first, as the full run has three saturation rounds before its fixed rates.
+          if (!cold) for (let i = 0; i < (process.argv.includes('--rounds') ? rounds : 1); i++) await saturationRound(t, `${label} warm-up`);
           // Resident memory through the window: what the old generation's floor (src/node-flags.ts) costs.
           const rss: number[] = [];
           const sampler = setInterval(() => rss.push(rssBytes(t.pid)), 500);
