@@ -7,7 +7,8 @@
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
  * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
- * warm up (with --rounds N, N of them), then one `--fixed-seconds` window at R calls/s, of the daemon or with --bare / --required that responder; with --cold, no warm-up: a freshly started process;
+ * warm up (with --rounds N, N of them), then one `--fixed-seconds` window at R calls/s, of the daemon or with
+ * --bare / --required that responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
  * --alloc-prof FILE: with --saturation-only, a warm-up window, then the daemon's allocations in a second one, sampled
@@ -125,7 +126,7 @@ interface FullCollections {
   count: number;
   ms: number;
   /** V8's old space in use when the window started, MB (`nodejs_heap_space_size_used_bytes{space="old"}`). */
-  oldMbBefore?: number;
+  oldMbBefore: number;
 }
 
 async function fullCollections(daemon: DaemonProcess): Promise<FullCollections> {
@@ -594,7 +595,7 @@ async function main(): Promise<void> {
       row(`${a.rate}/s generator lag p99 ms`, fmt(a.lagP99, 2), fmt(c.lagP99, 2));
       if (a.fullCollections !== undefined) {
         row(`${a.rate}/s daemon full collections`, `${a.fullCollections.count} (${fmt(a.fullCollections.ms, 1)} ms)`, '');
-        row(`${a.rate}/s daemon old space before MB`, fmt(a.fullCollections.oldMbBefore ?? 0, 1), '');
+        row(`${a.rate}/s daemon old space before MB`, fmt(a.fullCollections.oldMbBefore, 1), '');
       }
     }
     row('held sessions bridged', String(dm.bridged), String(bm.bridged));

@@ -13,6 +13,7 @@
  * large chunk in memory, and nothing is kept between frames.
  */
 import { HeaderView } from './header-view.js';
+import { OffsetScratch } from './offset-scratch.js';
 
 /** One parsed frame. Header names are case-sensitive as sent; values are raw (not URL-decoded). */
 export interface EslFrame {
@@ -56,24 +57,16 @@ function isSpace(code: number): boolean {
 }
 
 /**
- * Line offsets of the block being parsed (name start, colon, line end per line), reused by every parse: a growing
- * array per block made garbage in proportion to its lines (the connect reply has 100+ per call). Parsing is
- * synchronous, so one scratch serves every connection; a lazily read block keeps an exact-size copy.
+ * Line offsets of the block being parsed (name start, colon, line end per line; the connect reply has 100+ lines
+ * per call). A lazily read block keeps an exact-size copy.
  */
-const SCRATCH_INTS = 1024;
-/** A hostile block of a million tiny lines may grow it to megabytes: beyond this, it is not kept. */
-const SCRATCH_KEEP_INTS = 1 << 16;
-let scratch = new Int32Array(SCRATCH_INTS);
+const scratch = new OffsetScratch();
 
 function pushOffsets(n: number, a: number, b: number, c: number): void {
-  if (n + 3 > scratch.length) {
-    const grown = new Int32Array(scratch.length * 2);
-    grown.set(scratch);
-    scratch = grown;
-  }
-  scratch[n] = a;
-  scratch[n + 1] = b;
-  scratch[n + 2] = c;
+  const ints = scratch.room(n, 3);
+  ints[n] = a;
+  ints[n + 1] = b;
+  ints[n + 2] = c;
 }
 
 /** The value of the header line at `offsets[i..i+2]` (one space after the colon is not part of it). */
@@ -269,8 +262,8 @@ export class FrameParser {
     let command: string | undefined;
     let start = 0;
     let first = true;
-    // A scratch grown by an earlier block is released here, so that the error returns below need not.
-    if (scratch.length > SCRATCH_KEEP_INTS) scratch = new Int32Array(SCRATCH_INTS);
+    // Here, so that the error returns below need not release a grown scratch.
+    scratch.start();
     // Index arithmetic rather than a string per line: the connect reply has 100+ lines per call. Offsets of each
     // line (name start, colon, line end) are collected first; strings are cut only when a header is read.
     let n = 0;
@@ -299,7 +292,7 @@ export class FrameParser {
       n += 3;
     }
     const headers: ReadonlyMap<string, string> =
-      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.slice(0, n)) : headerMap(text, scratch, n);
+      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.ints.slice(0, n)) : headerMap(text, scratch.ints, n);
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
     if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {

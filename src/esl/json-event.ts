@@ -5,12 +5,13 @@
  * Here the bytes are scanned once for where each key and value lies, and a value is cut only when it is read.
  *
  * Exactness over speed: the scanner accepts only a strict subset of JSON — an object whose values are all
- * strings or arrays of strings (read as absent), JSON whitespace only, valid escapes, no control characters in strings, no backslash in a key, nothing
- * after the closing brace. Anything else returns null and the caller decodes with `JSON.parse`, which decides
+ * strings or arrays of strings (read as absent), JSON whitespace only, valid escapes, no control characters in
+ * strings, no backslash in a key, nothing after the closing brace. Anything else returns null and the caller decodes with `JSON.parse`, which decides
  * (and, for anything that is not JSON, rejects). So for every body this path accepts, each value read is the one
  * `JSON.parse` would give (a repeated key gives its last value, as there).
  */
 import { HeaderView } from './header-view.js';
+import { OffsetScratch } from './offset-scratch.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -28,10 +29,7 @@ const NOT_A_STRING = -1;
  * the value is an array). A string's end is its closing quote, at index 1 or more, so the sign is unambiguous.
  */
 const STRIDE = 4;
-const SCRATCH_INTS = 1024;
-/** A hostile body of a million tiny keys may grow it to megabytes: beyond this, it is not kept. */
-const SCRATCH_KEEP_INTS = 1 << 16;
-let scratch = new Int32Array(SCRATCH_INTS);
+const scratch = new OffsetScratch();
 
 function isJsonSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -98,7 +96,7 @@ function stringArrayEnd(b: Buffer, i: number): number | undefined {
 
 /** The entries of a flat all-string JSON object (see the module comment), or null when the body is not one. */
 export function scanFlatJsonObject(b: Buffer): Int32Array | null {
-  if (scratch.length > SCRATCH_KEEP_INTS) scratch = new Int32Array(SCRATCH_INTS);
+  scratch.start();
   const len = b.length;
   let i = 0;
   let n = 0;
@@ -138,15 +136,11 @@ export function scanFlatJsonObject(b: Buffer): Int32Array | null {
       } else {
         return null;
       }
-      if (n + STRIDE > scratch.length) {
-        const grown = new Int32Array(scratch.length * 2);
-        grown.set(scratch);
-        scratch = grown;
-      }
-      scratch[n] = keyStart;
-      scratch[n + 1] = keyEnd;
-      scratch[n + 2] = valueStart;
-      scratch[n + 3] = valueEnd;
+      const ints = scratch.room(n, STRIDE);
+      ints[n] = keyStart;
+      ints[n + 1] = keyEnd;
+      ints[n + 2] = valueStart;
+      ints[n + 3] = valueEnd;
       n += STRIDE;
       while (i < len && isJsonSpace(b[i]!)) i++;
       if (b[i] === COMMA) {
@@ -160,7 +154,7 @@ export function scanFlatJsonObject(b: Buffer): Int32Array | null {
     }
   }
   while (i < len && isJsonSpace(b[i]!)) i++;
-  return i === len ? scratch.slice(0, n) : null;
+  return i === len ? scratch.ints.slice(0, n) : null;
 }
 
 /**

@@ -146,8 +146,8 @@ export const DEFAULT_PAGE_CACHE_MB = 48;
 
 /**
  * A stat costs ~2-3 µs, a tenth of a lookup — but at a dialer's rates (a few thousand calls a second) once per
- * millisecond is a stat for every call or two: 2% of the daemon's CPU per call at saturation (`npm run bench:esl
- * -- --against DIR`, DIR the same build with a 1 s interval). Every 10 ms costs a stat per ~20 calls at 2,000/s,
+ * millisecond is a stat for every call or two: 1-2% of the daemon's CPU per call at saturation (`npx tsx
+ * scripts/bench-esl.ts --against DIR`, DIR the build with 1 ms: 0.976-0.990; README "Performance"). Every 10 ms costs a stat per ~20 calls at 2,000/s,
  * and no decision reads a replaced file more than ~10 ms after the rename.
  */
 export const DEFAULT_FILE_CHECK_MS = 10;

@@ -1,0 +1,28 @@
+/**
+ * The offsets a parse collects (a header block's line positions, a JSON event's key and value positions), written
+ * into one reused Int32Array instead of an array grown per parse, which made garbage in proportion to the input
+ * for every frame. Parsing is synchronous, so one scratch per parser serves every connection; whatever must
+ * outlive the parse is copied out (`ints.slice`).
+ */
+const INITIAL_INTS = 1024;
+/** A hostile input (a million tiny lines or keys) may grow it to megabytes: beyond this, it is not kept. */
+const KEEP_INTS = 1 << 16;
+
+export class OffsetScratch {
+  ints = new Int32Array(INITIAL_INTS);
+
+  /** Call at the start of every parse: drops a scratch an earlier, oversized parse grew. */
+  start(): void {
+    if (this.ints.length > KEEP_INTS) this.ints = new Int32Array(INITIAL_INTS);
+  }
+
+  /** The scratch with room for `count` more ints after the first `used`. */
+  room(used: number, count: number): Int32Array {
+    if (used + count > this.ints.length) {
+      const grown = new Int32Array(this.ints.length * 2);
+      grown.set(this.ints);
+      this.ints = grown;
+    }
+    return this.ints;
+  }
+}
