@@ -1,12 +1,12 @@
 /**
- * What the session knows about its A-leg, kept up to date from the connection's events and notices, with
- * state-based waits (`until`). One listener per connection instead of one waiter per event: the connection's
- * look-back is small and events of interest can arrive in any order (NOTES §9), so the state remembers them.
+ * What the session knows about its A-leg, kept up to date from the connection's events and notices. One listener
+ * per connection instead of one waiter per event: events of interest can arrive in any order (NOTES §9), so the
+ * state remembers them; the session is told of every change (`onChange`) and looks at the state it needs.
  *
- * `dispose()` removes the listeners, clears every timer and resolves pending waits; nothing is left behind.
+ * `dispose()` removes the listeners; nothing is left behind.
  */
 import type { EslEvent } from '../esl/channel-data.js';
-import { DEFAULT_TIMERS, type EslTimers, type OutboundConnection } from '../esl/connection.js';
+import type { OutboundConnection } from '../esl/connection.js';
 
 /** Timing of the attempt in progress (ms from the injected clock); null until seen. */
 export interface AttemptTiming {
@@ -16,9 +16,7 @@ export interface AttemptTiming {
 export class ChannelWatch {
   readonly #uuid: string;
   readonly #now: () => number;
-  readonly #timers: EslTimers;
-  readonly #waiters = new Set<() => void>();
-  readonly #timersPending = new Set<unknown>();
+  readonly #onChange: () => void;
   readonly #off: Array<() => void> = [];
   /** CHANNEL_EXECUTE_COMPLETE events by Application-UUID. */
   readonly #completes = new Map<string, EslEvent>();
@@ -32,10 +30,10 @@ export class ChannelWatch {
   hangupComplete = false;
   closed = false;
 
-  constructor(conn: OutboundConnection, uuid: string, now: () => number, timers: EslTimers = DEFAULT_TIMERS) {
+  constructor(conn: OutboundConnection, uuid: string, now: () => number, onChange: () => void = () => {}) {
     this.#uuid = uuid;
     this.#now = now;
-    this.#timers = timers;
+    this.#onChange = onChange;
     this.#off.push(conn.onEvent((e) => this.#onEvent(e)));
     this.#off.push(
       conn.onNotice((n) => {
@@ -43,7 +41,7 @@ export class ChannelWatch {
         this.#notify();
       }),
     );
-    void conn.closed.then(() => {
+    conn.onClosed(() => {
       this.closed = true;
       this.#notify();
     });
@@ -66,55 +64,18 @@ export class ChannelWatch {
     return this.#completes.get(eventUuid);
   }
 
-  /**
-   * Resolves true as soon as `cond()` holds, false after `timeoutMs` (null = no bound) or once the connection
-   * closed or the watch was disposed without it holding. Never rejects.
-   */
-  until(cond: () => boolean, timeoutMs: number | null): Promise<boolean> {
-    if (cond()) return Promise.resolve(true);
-    if (this.closed || this.#disposed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      let timer: unknown;
-      const finish = (value: boolean): void => {
-        this.#waiters.delete(check);
-        if (timer !== undefined) {
-          this.#timers.clearTimeout(timer);
-          this.#timersPending.delete(timer);
-        }
-        resolve(value);
-      };
-      const check = (): void => {
-        if (cond()) finish(true);
-        else if (this.closed || this.#disposed) finish(false);
-      };
-      this.#waiters.add(check);
-      if (timeoutMs !== null) {
-        timer = this.#timers.setTimeout(() => {
-          this.#timersPending.delete(timer);
-          timer = undefined;
-          finish(cond());
-        }, timeoutMs);
-        this.#timersPending.add(timer);
-      }
-    });
-  }
-
-  /** Removes the listeners, clears timers, resolves every pending wait with its current condition. Idempotent. */
+  /** Removes the listeners and forgets the events; no further `onChange`. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const off of this.#off) off();
     this.#off.length = 0;
-    this.#notify();
-    for (const timer of this.#timersPending) this.#timers.clearTimeout(timer);
-    this.#timersPending.clear();
     this.#completes.clear();
   }
 
   #notify(): void {
-    for (const check of [...this.#waiters]) check();
+    if (!this.#disposed) this.#onChange();
   }
-
   #onEvent(event: EslEvent): void {
     // The filter should deliver only our channel's events; anything else is ignored, never trusted.
     if (event.headers.get('Unique-ID') !== this.#uuid) return;

@@ -16,28 +16,41 @@
  * the failed bridge's EXECUTE_COMPLETE and CHANNEL_HANGUP_COMPLETE still arrive. The linger notice counts as
  * "the caller is gone" (it can beat the events saying so), but never as a reason to exit on its own.
  *
+ * Shape: a state machine over the connection's callbacks, not an async function awaiting a promise per command
+ * and per wait — those promises, their reactions and the closures around them were a large share of a call's
+ * CPU (README "Performance"). Every input (a reply, an event, a notice, the close, the session's one timer)
+ * records what it says and schedules one step, which runs after the whole chunk of frames has been read, as
+ * the awaits did; the step moves through as many phases as the state allows.
+ *
  * Contract: the returned handler NEVER throws or rejects; an unexpected exception becomes outcome `error`, code
  * `internal_error`, logged. It always leaves the connection closed, with no timer or listener behind. One
  * summary log line (info) and one `callrouter_calls_total` increment per call.
  */
 import type { Config } from '../config/schema.js';
-import { ownString, type EslEvent } from '../esl/channel-data.js';
-import { DEFAULT_TIMERS, prepareCommand, type EslTimers, type OutboundConnection } from '../esl/connection.js';
+import type { EslEvent } from '../esl/channel-data.js';
+import {
+  DEFAULT_TIMERS, prepareCommand, type CommandResult, type ConnectResult, type EslTimers, type ExecuteResult,
+  type OutboundConnection, type PreparedCommand,
+} from '../esl/connection.js';
 import type { CallErrorCode, CarrierRejectReason } from '../errors.js';
 import { identityForCandidate } from '../identity/candidate-identity.js';
-import { identityLogFields, type IdentityLogFields } from '../identity/explain.js';
+import { identityLogFields } from '../identity/explain.js';
 import type { SigningKeys } from '../identity/keys.js';
 import type { SignedPassport } from '../identity/passport.js';
-import { callLogger, type Logger } from '../observability/logger.js';
+import type { IdentityPlan } from '../identity/plan.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { PlannedCandidate } from '../routing/call-plan.js';
 import type { CallInput } from '../routing/types.js';
-import { answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord } from './attempt-policy.js';
-import { buildBridgeArgs } from './bridge-args.js';
-import { ChannelWatch } from './channel-watch.js';
 import {
-  hangupCauseFor, hangupCauseForAttempts, outcomeForAttempts, outcomeForError, type CallOutcome,
-} from './outcome.js';
+  answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord, type FailoverPolicy,
+} from './attempt-policy.js';
+import { buildBridgeArgs } from './bridge-args.js';
+import { ChannelWatch, type AttemptTiming } from './channel-watch.js';
+import { CHANNEL_UUID_RE, readChannelInput, socketModeRefusal } from './channel-input.js';
+import { hangupCauseFor, hangupCauseForAttempts, outcomeForAttempts, outcomeForError } from './outcome.js';
 import type { PlanLookup } from './planner.js';
+import { newSummary, reportCall, safeNow, type Summary } from './summary.js';
 
 export type { PlanLookup } from './planner.js';
 
@@ -95,437 +108,608 @@ export const ATTEMPT_RESET_MULTISET = 'sip_invite_failure_status= sip_invite_fai
  */
 export const ATTEMPT_MARGIN_SECONDS = 10;
 
-const CHANNEL_VALUE_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /** Longest replica-sourced ID copied into a log line. */
 const LOGGED_ID_MAX = 128;
-const CHANNEL_UUID_RE = /^[A-Za-z0-9-]{1,64}$/;
 
-interface Summary {
-  outcome: CallOutcome | null;
-  code: CallErrorCode | null;
-  hangupCause: string | null;
-  callUuid: string | null;
-  campaignId: string | null;
-  leadId: string | null;
-  tenantId: string | null;
-  decisionSource: 'forced' | 'route' | null;
-  forcedCarrier: { carrier_id: string | null; outcome: string } | null;
-  candidates: string[];
-  skippedCandidates: { carrier: string; code: string }[];
-  attempts: AttemptRecord[];
-  identity: IdentityLogFields | null;
-  decisionMs: number | null;
-  setupMs: number | null;
-  callerHungUp: boolean;
-  eslDetail: string | null;
-  /** Why the connection closed, when the session failed on it (timeout, protocol_error, frame_too_large...). */
-  eslClose: { reason: string; detail: string | undefined } | null;
-  warnings: { msg: string; fields: Record<string, unknown> }[];
-  error: unknown;
+/** What every session of one handler shares: the config's values and the setup commands, built once. */
+interface SessionShared {
+  readonly deps: CallHandlerDeps;
+  readonly config: Config;
+  readonly timers: EslTimers;
+  readonly policy: FailoverPolicy;
+  readonly cmdTimeout: number;
+  readonly attemptBoundMs: number;
+  readonly hangupWaitMs: number;
+  readonly lingerCommand: PreparedCommand;
+  readonly unreadAppFilters: readonly PreparedCommand[];
+  readonly eventCommand: PreparedCommand;
 }
 
 /** Creates the per-connection handler. See the module comment for the contract. */
 export function createCallHandler(deps: CallHandlerDeps): CallHandler {
-  const { config, metrics } = deps;
-  const timers = deps.timers ?? DEFAULT_TIMERS;
-  const policy = failoverPolicyFromConfig(config.routing);
-  const overrides = config.routing.hangup_causes;
-  const cmdTimeout = config.esl.command_timeout_ms;
-  const attemptBoundMs =
-    (config.routing.ring_timeout_seconds + config.routing.progress_timeout_seconds + ATTEMPT_MARGIN_SECONDS) * 1000;
-  // The setup commands every call sends the same, built once.
-  const lingerCommand = prepareCommand('linger', [String(config.esl.linger_seconds)]);
-  const unreadAppFilters = UNREAD_APPS.map((app) => prepareCommand('filter', ['Application', `-${app}`]));
-  const eventCommand = prepareCommand('event', ['json', ...SESSION_EVENTS]);
-
-  return async function handleCall(conn: OutboundConnection, ctx: SessionContext): Promise<void> {
-    const startedAt = safeNow(deps.now);
-    const s: Summary = {
-      outcome: null, code: null, hangupCause: null, callUuid: null, campaignId: null, leadId: null, tenantId: null,
-      decisionSource: null, forcedCarrier: null, candidates: [], skippedCandidates: [], attempts: [], identity: null,
-      decisionMs: null, setupMs: null, callerHungUp: false, eslDetail: null, eslClose: null, warnings: [], error: undefined,
-    };
-    let watch: ChannelWatch | undefined;
-    /** The A-leg must be hung up with this cause at the end (when still up). */
-    let pendingHangup: string | null = null;
-
-    const fail = (code: CallErrorCode, detail?: string): void => {
-      s.code = code;
-      s.outcome = outcomeForError(code);
-      if (code === 'esl_failure' && detail !== undefined) s.eslDetail = detail;
-      pendingHangup = hangupCauseFor(code, overrides);
-    };
-
-    /**
-     * The connection failed mid-call. A close preceded by FreeSWITCH's own disconnect notice (without linger it
-     * sends one when the channel hangs up) or by a linger notice means the caller hung up; otherwise it is a
-     * session failure (TCP dropped, a command timed out, a setup command refused).
-     */
-    const lost = (detail: string): void => {
-      if (watch?.aLegGone === true || conn.notices.some((n) => n.disposition === 'disconnect' || n.disposition === 'linger')) {
-        callerGone();
-        return;
-      }
-      fail('esl_failure', detail);
-    };
-
-    const run = async (): Promise<void> => {
-      // Read the few variables needed and let the connect reply's 100+ decoded headers go (nothing in this frame
-      // keeps the channel): a bridged call holds its session for minutes (memory per lingering session).
-      const connected = await conn.connect(config.esl.connect_timeout_ms).then((c) =>
-        c.ok
-          ? {
-            ok: true as const, uuid: c.channel.uuid, input: readChannelInput(c.channel.variables, config.esl.variables),
-            modeRefused: socketModeRefusal(c.channel.headers),
-          }
-          : c,
-      );
-      conn.releaseChannelData();
-      if (!connected.ok) {
-        fail('esl_failure', `connect: ${connected.code}`);
-        pendingHangup = null;
-        return;
-      }
-      const { uuid, input } = connected;
-      if (!CHANNEL_UUID_RE.test(uuid)) {
-        // Never put it in a command; a plain `sendmsg` hangup still targets this socket's own channel.
-        fail('invalid_channel_variable');
-        return;
-      }
-      s.callUuid = uuid;
-      if (connected.modeRefused !== null) {
-        // Without `full` the switch refuses linger and event (the bridge would still run, unobserved); without
-        // `async` a queued bridge blocks the socket until it ends (NOTES §1). Nothing is sent but the hangup.
-        if (input.ok) {
-          s.campaignId = input.value.campaignId;
-          s.leadId = input.value.leadId;
-        }
-        s.warnings.push({
-          msg: 'the socket app must run with "async full" (<action application="socket" data="host:port async full"/>)',
-          fields: connected.modeRefused,
-        });
-        return fail('socket_mode_unsupported');
-      }
-      watch = new ChannelWatch(conn, uuid, deps.now, timers);
-      // The watch follows every event as it arrives; the connection's look-back backlog would only hold memory.
-      conn.keepEventBacklog(0);
-
-      // Subscribe now but do not wait: the decision needs no reply, and the first attempt's multiset and bridge
-      // are issued in this same tick, so linger, filter, event, multiset and bridge leave in ONE write and the
-      // call costs two round trips (connect; the rest). FreeSWITCH runs them in order: the events are subscribed
-      // before the bridge runs.
-      const setup = [
-        ['linger', conn.send(lingerCommand, cmdTimeout)],
-        ['filter', conn.command('filter', ['Unique-ID', uuid], cmdTimeout)],
-        ...unreadAppFilters.map((filter) => ['filter', conn.send(filter, cmdTimeout)] as const),
-        ['event', conn.send(eventCommand, cmdTimeout)],
-      ] as const;
-      /** Null when every setup command succeeded, else what failed (for `lost`). */
-      const setupFailure = async (): Promise<string | null> => {
-        for (const [name, pending] of setup) {
-          const r = await pending;
-          if (!r.ok) return `${name}: ${r.code}`;
-        }
-        return null;
-      };
-      /** Ends the call with `code` once the setup is known good (or as lost when it is not). */
-      const failAfterSetup = async (code: CallErrorCode): Promise<void> => {
-        const bad = await setupFailure();
-        if (bad !== null) return lost(bad);
-        return fail(code);
-      };
-
-      if (!input.ok) return failAfterSetup(input.code);
-      s.campaignId = input.value.campaignId;
-      s.leadId = input.value.leadId;
-      s.tenantId = input.value.claimedTenantId ?? null;
-
-      const t0 = deps.now();
-      const lookup = deps.plan(input.value);
-      s.decisionMs = deps.now() - t0;
-      metrics.observeDecision(s.decisionMs / 1000);
-      if (!lookup.ok) return failAfterSetup(lookup.code);
-      const { decision, candidates, names } = lookup.plan;
-      s.tenantId = decision.tenantId ?? s.tenantId;
-      if (decision.forcedCarrier !== null) {
-        // The ID is raw campaign metadata (not validated when the carrier is not found): bound what it adds to
-        // every log line of the campaign's calls, as the per-call logger bounds the other IDs.
-        const id = decision.forcedCarrier.carrierId;
-        s.forcedCarrier = { carrier_id: id === null ? null : id.slice(0, LOGGED_ID_MAX), outcome: decision.forcedCarrier.outcome };
-        if (decision.forcedCarrier.outcome !== 'used') {
-          metrics.forcedCarrierFallback(decision.forcedCarrier.outcome as CarrierRejectReason);
-          s.warnings.push({ msg: 'forced carrier not used; fell back to routes', fields: { forced_carrier: s.forcedCarrier } });
-        }
-      }
-      if (decision.error !== null) return failAfterSetup(decision.error.code);
-      s.decisionSource = decision.source;
-      if (decision.source !== null) metrics.routeDecision(decision.source);
-      s.candidates = candidates.map((c) => c.candidate.carrierName);
-      for (const pc of candidates) {
-        for (const p of pc.identity.problems) {
-          s.warnings.push({ msg: 'carrier identity column unusable; default used', fields: { carrier: pc.candidate.carrierName, field: p.field, problem: p.code, fallback: p.fallback } });
-        }
-      }
-
-      const origid = deps.newUuid();
-      let passport: SignedPassport | null = null;
-      let lastBuildError: CallErrorCode | null = null;
-      let aLegPrepared = false;
-      let gaveUp = false;
-
-      for (const pc of candidates) {
-        if (watch.aLegGone) break;
-        // Closed before this attempt could be sent (e.g. broken in the same read as the connect reply): a session
-        // failure — or the caller, if the switch said so first — never a routing outcome.
-        if (watch.closed || conn.isClosed) return lost('connection closed before the bridge');
-        const { candidate } = pc;
-        const identity = identityForCandidate({
-          plan: pc.identity, keys: deps.keys, tenantId: decision.tenantId, origTn: decision.callerId ?? '',
-          destTn: decision.destination ?? '', nowMs: deps.now(), origid, reuse: passport,
-        });
-        if (!identity.ok) {
-          s.skippedCandidates.push({ carrier: candidate.carrierName, code: identity.code });
-          lastBuildError = identity.code;
-          continue;
-        }
-        passport = identity.passport ?? passport;
-        const args = buildBridgeArgs({
-          gateway: candidate.carrierName, number: candidate.number, callerId: candidate.callerId,
-          identity: identity.variables,
-          ringTimeoutSeconds: config.routing.ring_timeout_seconds,
-          progressTimeoutSeconds: config.routing.progress_timeout_seconds,
-          sipCidType: config.bridge.sip_cid_type, callerIdName: config.bridge.caller_id_name, names,
-          extraLegVariables: config.bridge.extra_leg_variables,
-        });
-        if (!args.ok) {
-          s.skippedCandidates.push({ carrier: candidate.carrierName, code: args.code });
-          lastBuildError = args.code;
-          continue;
-        }
-        if (args.callerIdNameFallback !== null) {
-          s.warnings.push({ msg: 'caller ID name not usable; the number is shown', fields: { carrier: candidate.carrierName, reason: args.callerIdNameFallback } });
-        }
-
-        // The A-leg variables and the bridge in one write (FreeSWITCH runs queued apps in order; the previous
-        // bridge, if any, has completed, so nothing runs nested inside a bridge — NOTES §4).
-        const prepSent = conn.execute('multiset', aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, { timeoutMs: cmdTimeout });
-        aLegPrepared = true;
-        s.identity ??= identityLogFields(identity.plan);
-        const timing = watch.beginAttempt();
-        const sentAt = deps.now();
-        if (s.setupMs === null) {
-          s.setupMs = sentAt - ctx.acceptedAt;
-          metrics.observeSetup(s.setupMs / 1000);
-        }
-        const w = watch;
-        let goneBeforeBridgeRead = false;
-        const bridgeSent = conn.execute('bridge', args.arg, {
-          timeoutMs: cmdTimeout,
-          onReply: () => {
-            goneBeforeBridgeRead = w.aLegGone;
-          },
-        });
-        if (s.attempts.length === 0) {
-          const bad = await setupFailure();
-          if (bad !== null) return lost(bad);
-        }
-        const prep = await prepSent;
-        if (!prep.ok) return lost(`multiset: ${prep.code}`);
-        const bridge = await bridgeSent;
-        if (!bridge.ok) return lost(`bridge: ${bridge.code}`);
-        // FreeSWITCH answers a command after the hangup it has already reported, and never runs an app queued
-        // then (NOTES §4): no carrier was tried, so no attempt is recorded (it would blame the carrier).
-        if (goneBeforeBridgeRead) break;
-        if (identity.plan.level !== null) metrics.attestation(identity.plan.level, identity.plan.mode, identity.plan.downgraded);
-
-        const completed = (): EslEvent | undefined => w.completion(bridge.eventUuid);
-        await w.until(() => completed() !== undefined || timing.bridgedAt !== null || w.aLegGone, attemptBoundMs);
-        const base = {
-          attempt: s.attempts.length + 1, carrierId: candidate.carrierId, carrierName: candidate.carrierName,
-          routeId: candidate.routeId,
-        };
-        let attempt: AttemptRecord;
-        if (timing.bridgedAt !== null || isAnsweredDisposition(completed())) {
-          // The A-leg is answered when the carrier leg is bridged to it: CHANNEL_BRIDGE is the answer time.
-          const answerAt = timing.bridgedAt ?? deps.now();
-          const answerDelayMs = Math.max(0, answerAt - sentAt);
-          metrics.observeAnswerDelay(candidate.carrierName, answerDelayMs / 1000);
-          attempt = readAttempt(completed()?.headers, { ...base, durationMs: answerDelayMs, answered: true, answerDelayMs });
-          s.attempts.push(attempt);
-          metrics.bridgeAttempt(candidate.carrierName, attempt.result);
-          // The call is up: it ends when a party hangs up (hangup_after_bridge) or the socket closes.
-          await w.until(() => completed() !== undefined || w.aLegGone, null);
-          // The answer's SIP status comes with the bridge's completion, at the end of the call.
-          const done = completed();
-          if (done !== undefined && attempt.sipStatus === null) attempt.sipStatus = answerSipStatus(done.headers);
-          s.outcome = 'answered';
-          return;
-        }
-        if (completed() === undefined && w.aLegGone) {
-          // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
-          // (It comes before CHANNEL_HANGUP_COMPLETE when the bridge ran; a bridge queued after the hangup never runs.)
-          await w.until(() => completed() !== undefined || w.hangupComplete, config.esl.hangup_complete_wait_ms);
-          // Hung up before the bridge ran (e.g. while its command was on the way): no carrier was tried, and
-          // recording an attempt would blame one.
-          if (completed() === undefined && w.hangupComplete) break;
-        }
-        const done = completed();
-        if (done === undefined && !w.aLegGone && !w.closed) gaveUp = true;
-        attempt = readAttempt(done?.headers, { ...base, durationMs: Math.max(0, deps.now() - sentAt) },
-          gaveUp ? 'ALLOTTED_TIMEOUT' : w.aLegGone ? 'ORIGINATOR_CANCEL' : null);
-        s.attempts.push(attempt);
-        metrics.bridgeAttempt(candidate.carrierName, attempt.result);
-        if (w.closed && !w.aLegGone) return lost('connection closed during the bridge');
-        if (gaveUp) {
-          s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: candidate.carrierName, bound_ms: attemptBoundMs } });
-          break;
-        }
-        const verdict = shouldFailover(attempt, policy, w.aLegGone);
-        if (!verdict.failover) break;
-        metrics.failover(candidate.carrierName);
-      }
-
-      if (s.attempts.length === 0) {
-        if (watch.aLegGone) return callerGone();
-        return fail(lastBuildError ?? 'no_route');
-      }
-      s.callerHungUp = watch.aLegGone;
-      s.outcome = outcomeForAttempts(s.attempts, s.callerHungUp);
-      pendingHangup = gaveUp ? 'ALLOTTED_TIMEOUT' : hangupCauseForAttempts(s.attempts);
-    };
-
-    const callerGone = (): void => {
-      s.callerHungUp = true;
-      s.outcome = 'caller_hangup';
-    };
-
-    /** Hang up if needed, wait for CHANNEL_HANGUP_COMPLETE (bounded), exit, close. Never throws. */
-    const finish = async (): Promise<void> => {
-      const w = watch;
-      if (!conn.isClosed) {
-        const aLegUp = w === undefined ? true : !w.aLegGone;
-        if (pendingHangup !== null && aLegUp) {
-          s.hangupCause = pendingHangup;
-          await conn.hangup(pendingHangup, cmdTimeout);
-        }
-        if (w !== undefined && (s.hangupCause !== null || w.aLegGone)) {
-          // On the real switch the linger notice can come before CHANNEL_HANGUP_COMPLETE: wait for the event.
-          await w.until(() => w.hangupComplete, config.esl.hangup_complete_wait_ms);
-        }
-        if (!conn.isClosed) await conn.exit(cmdTimeout);
-      }
-      await conn.close(cmdTimeout);
-    };
-
-    try {
-      await run();
-    } catch (err) {
-      s.error = err;
-      fail('internal_error');
-    }
-    try {
-      await finish();
-    } catch (err) {
-      s.error ??= err;
-      conn.destroy('session cleanup failed');
-    } finally {
-      watch?.dispose();
-      if (!conn.isClosed) conn.destroy('session ended');
-    }
-    if (s.code === 'esl_failure') {
-      // The failing command only saw `closed`; the connection knows why (a stall, garbage, an oversized frame).
-      // It is closed or destroyed by now, so this resolves at once.
-      const info = await conn.closed;
-      s.eslClose = { reason: info.reason, detail: info.detail };
-    }
-    report(deps, s, startedAt);
+  const { config } = deps;
+  const shared: SessionShared = {
+    deps,
+    config,
+    timers: deps.timers ?? DEFAULT_TIMERS,
+    policy: failoverPolicyFromConfig(config.routing),
+    cmdTimeout: config.esl.command_timeout_ms,
+    attemptBoundMs: (config.routing.ring_timeout_seconds + config.routing.progress_timeout_seconds + ATTEMPT_MARGIN_SECONDS) * 1000,
+    hangupWaitMs: config.esl.hangup_complete_wait_ms,
+    // The setup commands every call sends the same, built once.
+    lingerCommand: prepareCommand('linger', [String(config.esl.linger_seconds)]),
+    unreadAppFilters: UNREAD_APPS.map((app) => prepareCommand('filter', ['Application', `-${app}`])),
+    eventCommand: prepareCommand('event', ['json', ...SESSION_EVENTS]),
   };
+  return (conn, ctx) => new CallSession(shared, conn, ctx).ended;
 }
-
-type ChannelInput = { ok: true; value: CallInput } | { ok: false; code: 'missing_channel_variable' | 'invalid_channel_variable' };
-
-/** Reads campaign, lead and (optional) tenant from the channel variables named in config `esl.variables`. */
-export function readChannelInput(
-  variables: ReadonlyMap<string, string>,
-  names: Config['esl']['variables'],
-): ChannelInput {
-  const campaignId = variables.get(names.campaign_id) ?? '';
-  const leadId = variables.get(names.lead_id) ?? '';
-  const tenant = variables.get(names.tenant_id) ?? '';
-  if (campaignId === '' || leadId === '') return { ok: false, code: 'missing_channel_variable' };
-  if (!CHANNEL_VALUE_RE.test(campaignId) || !CHANNEL_VALUE_RE.test(leadId)) return { ok: false, code: 'invalid_channel_variable' };
-  if (tenant !== '' && !CHANNEL_VALUE_RE.test(tenant)) return { ok: false, code: 'invalid_channel_variable' };
-  // Own copies: these outlive the connect reply they were sliced from (see ownString).
-  return { ok: true, value: { campaignId: ownString(campaignId), leadId: ownString(leadId), claimedTenantId: tenant === '' ? undefined : ownString(tenant) } };
-}
-
-const MODE_VALUE_RE = /^[a-z-]{1,32}$/;
 
 /**
- * Null when the connect reply says the socket app runs `async full` (FreeSWITCH sends `Socket-Mode: async|static`
- * and `Control: full|single-channel`, transcript 4a_handshake_json); otherwise both flags for the log, each only
- * when it looks like such a word.
+ * Where the session is. Each phase but `done` waits for something; `#step` leaves it once that has come.
  */
-export function socketModeRefusal(headers: ReadonlyMap<string, string>): { socket_mode: string | null; control: string | null } | null {
-  const socketMode = headers.get('Socket-Mode') ?? null;
-  const control = headers.get('Control') ?? null;
-  if (socketMode === 'async' && control === 'full') return null;
-  const shown = (v: string | null): string | null => (v === null || MODE_VALUE_RE.test(v) ? v : '(malformed)');
-  return { socket_mode: shown(socketMode), control: shown(control) };
+type Phase =
+  | 'connecting' // connect sent: its reply
+  | 'failing' // a typed error: the setup's replies, then the hangup with its cause
+  | 'bridging' // an attempt's multiset and bridge sent (the first attempt's with the setup): their replies
+  | 'ringing' // the bridge is queued: its completion, CHANNEL_BRIDGE, the caller's hangup, or the attempt bound
+  | 'answered' // bridged: the bridge's completion or the caller's hangup (no bound: the call is up)
+  | 'caller_gone' // the caller hung up while it rang: the bridge's completion or CHANNEL_HANGUP_COMPLETE, bounded
+  | 'hanging_up' // hangup sent: its reply
+  | 'hangup_wait' // CHANNEL_HANGUP_COMPLETE, bounded (the linger notice can come first, NOTES §9)
+  | 'exiting' // exit sent: its reply
+  | 'closing' // close(): the socket's end
+  | 'done';
+
+const SETUP_NAMES = ['linger', 'filter', ...UNREAD_APPS.map(() => 'filter'), 'event'] as const;
+
+/** One bridge attempt in flight. */
+interface Attempt {
+  readonly candidate: PlannedCandidate['candidate'];
+  readonly first: boolean;
+  readonly sentAt: number;
+  readonly timing: AttemptTiming;
+  readonly bridgeUuid: string;
+  /** The caller was already gone when FreeSWITCH read the bridge (see the bridge's onReply). */
+  goneBeforeBridgeRead: boolean;
+  prep: ExecuteResult | undefined;
+  bridge: ExecuteResult | undefined;
+  /** The answered attempt's record (its SIP status comes with the completion, at the end of the call). */
+  answered: AttemptRecord | undefined;
 }
 
-function safeNow(now: () => number): number {
-  try {
-    return now();
-  } catch {
-    return 0;
-  }
-}
+class CallSession {
+  /** Settles (never rejects) once the call is reported. */
+  readonly ended: Promise<void>;
+  readonly #x: SessionShared;
+  readonly #conn: OutboundConnection;
+  readonly #acceptedAt: number;
+  readonly #startedAt: number;
+  readonly #s: Summary = newSummary();
+  #resolveEnded!: () => void;
+  #phase: Phase = 'connecting';
+  /** A step is scheduled. */
+  #scheduled = false;
+  /** The phase changed within a step: look again. */
+  #moved = false;
+  #watch: ChannelWatch | undefined;
+  /** The A-leg must be hung up with this cause at the end (when still up). */
+  #pendingHangup: string | null = null;
+  #connected: ConnectResult | undefined;
+  #setupReplies = 0;
+  /** The first setup command that failed, as `name: code` (for `lost`). */
+  #setupFailure: string | null = null;
+  #failCode: CallErrorCode | null = null;
+  /** The reply to the hangup or exit in flight. */
+  #reply: CommandResult | undefined;
+  #timer: unknown;
+  #timedOut = false;
+  // The decision and the attempts.
+  #candidates: readonly PlannedCandidate[] = [];
+  #next = 0;
+  #tenantId: string | null = null;
+  #callerId = '';
+  #destination = '';
+  #names: Parameters<typeof buildBridgeArgs>[0]['names'] = { campaign: null, leadList: null };
+  #origid = '';
+  #passport: SignedPassport | null = null;
+  #lastBuildError: CallErrorCode | null = null;
+  #aLegPrepared = false;
+  #gaveUp = false;
+  #attempt: Attempt | undefined;
+  /** The identity of the attempt in flight (counted once FreeSWITCH has queued its bridge). */
+  #identityPlan: IdentityPlan | undefined;
 
-/** Metrics and the one summary line. Never throws. */
-function report(deps: CallHandlerDeps, s: Summary, startedAt: number): void {
-  try {
-    const outcome = s.outcome ?? 'error';
-    deps.metrics.callOutcome(outcome);
-    if (s.code !== null) deps.metrics.callError(s.code);
-    const root = deps.logger;
-    const info = root.isLevelEnabled('info');
-    // The per-call child logger and the summary object are built only when a line will be written.
-    if (!info && !(s.warnings.length > 0 && root.isLevelEnabled('warn')) && !(s.error !== undefined && root.isLevelEnabled('error'))) return;
-    const log = callLogger(root, {
-      callUuid: s.callUuid ?? undefined,
-      campaignId: s.campaignId ?? undefined,
-      leadId: s.leadId ?? undefined,
-      tenantId: s.tenantId ?? undefined,
+  constructor(shared: SessionShared, conn: OutboundConnection, ctx: SessionContext) {
+    this.#x = shared;
+    this.#conn = conn;
+    this.#acceptedAt = ctx.acceptedAt;
+    this.#startedAt = safeNow(shared.deps.now);
+    this.ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
     });
-    for (const w of s.warnings) log.warn(w.fields, w.msg);
-    if (s.error !== undefined) log.error({ err: s.error }, 'unexpected exception while handling the call');
-    if (!info) return;
-    log.info(
-      {
-        outcome,
-        code: s.code,
-        hangup_cause: s.hangupCause,
-        decision_source: s.decisionSource,
-        forced_carrier: s.forcedCarrier,
-        candidates: s.candidates,
-        skipped_candidates: s.skippedCandidates.length > 0 ? s.skippedCandidates : undefined,
-        attempts: s.attempts.map((a) => ({
-          carrier: a.carrierName, route_id: a.routeId, sip_status: a.sipStatus, cause: a.cause, result: a.result,
-          duration_ms: Math.round(a.durationMs), answer_delay_ms: a.answerDelayMs === null ? null : Math.round(a.answerDelayMs),
-        })),
-        caller_hangup: s.callerHungUp,
-        ...(s.identity ?? {}),
-        esl_detail: s.eslDetail ?? undefined,
-        esl_close: s.eslClose ?? undefined,
-        decision_us: s.decisionMs === null ? null : Math.round(s.decisionMs * 1000),
-        setup_ms: s.setupMs === null ? null : Math.round(s.setupMs),
-        duration_ms: Math.round(safeNow(deps.now) - startedAt),
-      },
-      'call',
-    );
-  } catch {
-    // Reporting must never turn a finished call into a crash.
+    conn.postConnect(shared.config.esl.connect_timeout_ms, this.#onConnect);
+  }
+
+  // --- inputs: each records what it says and schedules a step ------------------------------------------------
+
+  readonly #onConnect = (result: ConnectResult): void => {
+    this.#connected = result;
+    this.#kick();
+  };
+
+  /** Replies come in the order the commands were written (SETUP_NAMES). */
+  readonly #onSetupReply = (result: CommandResult): void => {
+    const name = SETUP_NAMES[this.#setupReplies++];
+    if (!result.ok && this.#setupFailure === null) this.#setupFailure = `${name}: ${result.code}`;
+    this.#kick();
+  };
+
+  readonly #onPrepReply = (result: ExecuteResult): void => {
+    if (this.#attempt) this.#attempt.prep = result;
+    this.#kick();
+  };
+
+  readonly #onBridgeReply = (result: ExecuteResult): void => {
+    if (this.#attempt) this.#attempt.bridge = result;
+    this.#kick();
+  };
+
+  /** Runs when FreeSWITCH's reply to the bridge is read, before any later frame: what it knew then. */
+  readonly #onBridgeRead = (): void => {
+    if (this.#attempt) this.#attempt.goneBeforeBridgeRead = this.#watch?.aLegGone === true;
+  };
+
+  readonly #onReply = (result: CommandResult): void => {
+    this.#reply = result;
+    this.#kick();
+  };
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timedOut = true;
+    this.#kick();
+  };
+
+  readonly #kick = (): void => {
+    if (this.#scheduled || this.#phase === 'done') return;
+    this.#scheduled = true;
+    // After the current job: the rest of the chunk's frames are read first, as they were before an await resumed.
+    process.nextTick(this.#run);
+  };
+
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    try {
+      do {
+        this.#moved = false;
+        this.#step();
+      } while (this.#moved && this.#phase !== 'done');
+    } catch (err) {
+      this.#crash(err);
+    }
+  };
+
+  #go(phase: Phase): void {
+    this.#phase = phase;
+    this.#moved = true;
+  }
+
+  /** Bounds the phase being entered (null: no bound); any earlier bound is dropped. */
+  #bound(ms: number | null): void {
+    this.#clearTimer();
+    if (ms !== null) this.#timer = this.#x.timers.setTimeout(this.#onTimer, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#x.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timedOut = false;
+  }
+
+  // --- the steps ---------------------------------------------------------------------------------------------
+
+  #step(): void {
+    const w = this.#watch;
+    switch (this.#phase) {
+      case 'connecting':
+        if (this.#connected !== undefined) this.#connectedStep(this.#connected);
+        return;
+      case 'failing':
+        if (this.#setupFailure !== null) return this.#lost(this.#setupFailure);
+        if (this.#setupReplies < SETUP_NAMES.length) return;
+        this.#fail(this.#failCode!);
+        return this.#finish();
+      case 'bridging':
+        return this.#bridgingStep(this.#attempt!);
+      case 'ringing': {
+        const a = this.#attempt!;
+        if (w!.completion(a.bridgeUuid) === undefined && a.timing.bridgedAt === null && !w!.aLegGone && !w!.closed && !this.#timedOut) return;
+        this.#clearTimer();
+        return this.#rang(a, w!);
+      }
+      case 'answered': {
+        const a = this.#attempt!;
+        const done = w!.completion(a.bridgeUuid);
+        if (done === undefined && !w!.aLegGone && !w!.closed) return;
+        if (done !== undefined && a.answered!.sipStatus === null) a.answered!.sipStatus = answerSipStatus(done.headers);
+        this.#s.outcome = 'answered';
+        return this.#finish();
+      }
+      case 'caller_gone': {
+        const a = this.#attempt!;
+        const done = w!.completion(a.bridgeUuid);
+        if (done === undefined && !w!.hangupComplete && !w!.closed && !this.#timedOut) return;
+        this.#clearTimer();
+        // Hung up before the bridge ran (e.g. while its command was on the way): no carrier was tried, and
+        // recording an attempt would blame one.
+        if (done === undefined && w!.hangupComplete) return this.#afterAttempts();
+        return this.#attemptFailed(a, w!);
+      }
+      case 'hanging_up':
+        if (this.#reply !== undefined) this.#afterHangup();
+        return;
+      case 'hangup_wait':
+        if (w!.hangupComplete || w!.closed || this.#timedOut) this.#exit();
+        return;
+      case 'exiting':
+        if (this.#reply !== undefined) this.#close();
+        return;
+      case 'closing':
+      case 'done':
+        return;
+    }
+  }
+
+  #connectedStep(connected: ConnectResult): void {
+    const { config, deps } = this.#x;
+    const conn = this.#conn;
+    const s = this.#s;
+    // Read the few variables needed and let the connect reply's 100+ decoded headers go (nothing in this frame
+    // keeps the channel): a bridged call holds its session for minutes (memory per lingering session).
+    const input = connected.ok ? readChannelInput(connected.channel.variables, config.esl.variables) : undefined;
+    const modeRefused = connected.ok ? socketModeRefusal(connected.channel.headers) : null;
+    conn.releaseChannelData();
+    if (!connected.ok) {
+      this.#fail('esl_failure', `connect: ${connected.code}`);
+      this.#pendingHangup = null;
+      return this.#finish();
+    }
+    const uuid = connected.channel.uuid;
+    if (!CHANNEL_UUID_RE.test(uuid)) {
+      // Never put it in a command; a plain `sendmsg` hangup still targets this socket's own channel.
+      this.#fail('invalid_channel_variable');
+      return this.#finish();
+    }
+    s.callUuid = uuid;
+    if (modeRefused !== null) {
+      // Without `full` the switch refuses linger and event (the bridge would still run, unobserved); without
+      // `async` a queued bridge blocks the socket until it ends (NOTES §1). Nothing is sent but the hangup.
+      if (input!.ok) {
+        s.campaignId = input!.value.campaignId;
+        s.leadId = input!.value.leadId;
+      }
+      s.warnings.push({
+        msg: 'the socket app must run with "async full" (<action application="socket" data="host:port async full"/>)',
+        fields: modeRefused,
+      });
+      this.#fail('socket_mode_unsupported');
+      return this.#finish();
+    }
+    this.#watch = new ChannelWatch(conn, uuid, deps.now, this.#kick);
+    // The watch follows every event as it arrives; the connection's look-back backlog would only hold memory.
+    conn.keepEventBacklog(0);
+
+    // Subscribe now but do not wait: the decision needs no reply, and the first attempt's multiset and bridge
+    // are issued in this same tick, so linger, filter, event, multiset and bridge leave in ONE write and the
+    // call costs two round trips (connect; the rest). FreeSWITCH runs them in order: the events are subscribed
+    // before the bridge runs.
+    const { cmdTimeout } = this.#x;
+    conn.post(this.#x.lingerCommand, cmdTimeout, this.#onSetupReply);
+    conn.post(prepareCommand('filter', ['Unique-ID', uuid]), cmdTimeout, this.#onSetupReply);
+    for (const filter of this.#x.unreadAppFilters) conn.post(filter, cmdTimeout, this.#onSetupReply);
+    conn.post(this.#x.eventCommand, cmdTimeout, this.#onSetupReply);
+
+    if (!input!.ok) return this.#failAfterSetup(input!.code);
+    const value = input!.value;
+    s.campaignId = value.campaignId;
+    s.leadId = value.leadId;
+    s.tenantId = value.claimedTenantId ?? null;
+
+    const t0 = deps.now();
+    const lookup = deps.plan(value);
+    s.decisionMs = deps.now() - t0;
+    deps.metrics.observeDecision(s.decisionMs / 1000);
+    if (!lookup.ok) return this.#failAfterSetup(lookup.code);
+    const { decision, candidates, names } = lookup.plan;
+    s.tenantId = decision.tenantId ?? s.tenantId;
+    if (decision.forcedCarrier !== null) {
+      // The ID is raw campaign metadata (not validated when the carrier is not found): bound what it adds to
+      // every log line of the campaign's calls, as the per-call logger bounds the other IDs.
+      const id = decision.forcedCarrier.carrierId;
+      s.forcedCarrier = { carrier_id: id === null ? null : id.slice(0, LOGGED_ID_MAX), outcome: decision.forcedCarrier.outcome };
+      if (decision.forcedCarrier.outcome !== 'used') {
+        deps.metrics.forcedCarrierFallback(decision.forcedCarrier.outcome as CarrierRejectReason);
+        s.warnings.push({ msg: 'forced carrier not used; fell back to routes', fields: { forced_carrier: s.forcedCarrier } });
+      }
+    }
+    if (decision.error !== null) return this.#failAfterSetup(decision.error.code);
+    s.decisionSource = decision.source;
+    if (decision.source !== null) deps.metrics.routeDecision(decision.source);
+    s.candidates = candidates.map((c) => c.candidate.carrierName);
+    for (const pc of candidates) {
+      for (const p of pc.identity.problems) {
+        s.warnings.push({ msg: 'carrier identity column unusable; default used', fields: { carrier: pc.candidate.carrierName, field: p.field, problem: p.code, fallback: p.fallback } });
+      }
+    }
+    this.#candidates = candidates;
+    this.#tenantId = decision.tenantId;
+    this.#callerId = decision.callerId ?? '';
+    this.#destination = decision.destination ?? '';
+    this.#names = names;
+    this.#origid = deps.newUuid();
+    this.#nextAttempt();
+  }
+
+  /** Ends the call with `code` once the setup is known good (or as lost when it is not). */
+  #failAfterSetup(code: CallErrorCode): void {
+    this.#failCode = code;
+    this.#go('failing');
+  }
+
+  /** Sends the next candidate's bridge, or ends the attempts. */
+  #nextAttempt(): void {
+    const { config, deps } = this.#x;
+    const conn = this.#conn;
+    const w = this.#watch!;
+    const s = this.#s;
+    while (this.#next < this.#candidates.length) {
+      const pc = this.#candidates[this.#next++]!;
+      if (w.aLegGone) break;
+      // Closed before this attempt could be sent (e.g. broken in the same read as the connect reply): a session
+      // failure — or the caller, if the switch said so first — never a routing outcome.
+      if (w.closed || conn.isClosed) return this.#lost('connection closed before the bridge');
+      const { candidate } = pc;
+      const identity = identityForCandidate({
+        plan: pc.identity, keys: deps.keys, tenantId: this.#tenantId, origTn: this.#callerId,
+        destTn: this.#destination, nowMs: deps.now(), origid: this.#origid, reuse: this.#passport,
+      });
+      if (!identity.ok) {
+        s.skippedCandidates.push({ carrier: candidate.carrierName, code: identity.code });
+        this.#lastBuildError = identity.code;
+        continue;
+      }
+      this.#passport = identity.passport ?? this.#passport;
+      const args = buildBridgeArgs({
+        gateway: candidate.carrierName, number: candidate.number, callerId: candidate.callerId,
+        identity: identity.variables,
+        ringTimeoutSeconds: config.routing.ring_timeout_seconds,
+        progressTimeoutSeconds: config.routing.progress_timeout_seconds,
+        sipCidType: config.bridge.sip_cid_type, callerIdName: config.bridge.caller_id_name, names: this.#names,
+        extraLegVariables: config.bridge.extra_leg_variables,
+      });
+      if (!args.ok) {
+        s.skippedCandidates.push({ carrier: candidate.carrierName, code: args.code });
+        this.#lastBuildError = args.code;
+        continue;
+      }
+      if (args.callerIdNameFallback !== null) {
+        s.warnings.push({ msg: 'caller ID name not usable; the number is shown', fields: { carrier: candidate.carrierName, reason: args.callerIdNameFallback } });
+      }
+      s.identity ??= identityLogFields(identity.plan);
+      this.#identityPlan = identity.plan;
+
+      const sentAt = deps.now();
+      if (s.setupMs === null) {
+        s.setupMs = sentAt - this.#acceptedAt;
+        deps.metrics.observeSetup(s.setupMs / 1000);
+      }
+      const attempt: Attempt = {
+        candidate, first: s.attempts.length === 0, sentAt, timing: w.beginAttempt(), bridgeUuid: '',
+        goneBeforeBridgeRead: false, prep: undefined, bridge: undefined, answered: undefined,
+      };
+      this.#attempt = attempt;
+      // The A-leg variables and the bridge in one write (FreeSWITCH runs queued apps in order; the previous
+      // bridge, if any, has completed, so nothing runs nested inside a bridge — NOTES §4).
+      const { cmdTimeout } = this.#x;
+      conn.postExecute('multiset', this.#aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, cmdTimeout, this.#onPrepReply);
+      this.#aLegPrepared = true;
+      (attempt as { bridgeUuid: string }).bridgeUuid = conn.postExecute('bridge', args.arg, cmdTimeout, this.#onBridgeReply, this.#onBridgeRead);
+      this.#go('bridging');
+      return;
+    }
+    this.#afterAttempts();
+  }
+
+  #bridgingStep(a: Attempt): void {
+    if (a.first) {
+      if (this.#setupFailure !== null) return this.#lost(this.#setupFailure);
+      if (this.#setupReplies < SETUP_NAMES.length) return;
+    }
+    if (a.prep === undefined) return;
+    if (!a.prep.ok) return this.#lost(`multiset: ${a.prep.code}`);
+    if (a.bridge === undefined) return;
+    if (!a.bridge.ok) return this.#lost(`bridge: ${a.bridge.code}`);
+    // FreeSWITCH answers a command after the hangup it has already reported, and never runs an app queued
+    // then (NOTES §4): no carrier was tried, so no attempt is recorded (it would blame the carrier).
+    if (a.goneBeforeBridgeRead) return this.#afterAttempts();
+    const plan = this.#identityPlan!;
+    if (plan.level !== null) this.#x.deps.metrics.attestation(plan.level, plan.mode, plan.downgraded);
+    this.#go('ringing');
+    this.#bound(this.#x.attemptBoundMs);
+  }
+
+  /** The ringing ended: answered, the caller gone, the bridge completed, the bound reached or the socket closed. */
+  #rang(a: Attempt, w: ChannelWatch): void {
+    const { deps } = this.#x;
+    const s = this.#s;
+    const done = w.completion(a.bridgeUuid);
+    if (a.timing.bridgedAt !== null || isAnsweredDisposition(done)) {
+      // The A-leg is answered when the carrier leg is bridged to it: CHANNEL_BRIDGE is the answer time.
+      const answerAt = a.timing.bridgedAt ?? deps.now();
+      const answerDelayMs = Math.max(0, answerAt - a.sentAt);
+      deps.metrics.observeAnswerDelay(a.candidate.carrierName, answerDelayMs / 1000);
+      const attempt = readAttempt(done?.headers, { ...this.#attemptBase(a), durationMs: answerDelayMs, answered: true, answerDelayMs });
+      s.attempts.push(attempt);
+      deps.metrics.bridgeAttempt(a.candidate.carrierName, attempt.result);
+      a.answered = attempt;
+      // The call is up: it ends when a party hangs up (hangup_after_bridge) or the socket closes.
+      return this.#go('answered');
+    }
+    if (done === undefined && w.aLegGone) {
+      // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
+      // (It comes before CHANNEL_HANGUP_COMPLETE when the bridge ran; a bridge queued after the hangup never runs.)
+      this.#go('caller_gone');
+      return this.#bound(this.#x.hangupWaitMs);
+    }
+    this.#attemptFailed(a, w);
+  }
+
+  #attemptBase(a: Attempt): Pick<AttemptRecord, 'attempt' | 'carrierId' | 'carrierName' | 'routeId'> {
+    return { attempt: this.#s.attempts.length + 1, carrierId: a.candidate.carrierId, carrierName: a.candidate.carrierName, routeId: a.candidate.routeId };
+  }
+
+  /** An attempt that was not answered: record it, then fail over or stop. */
+  #attemptFailed(a: Attempt, w: ChannelWatch): void {
+    const { deps } = this.#x;
+    const s = this.#s;
+    const done = w.completion(a.bridgeUuid);
+    if (done === undefined && !w.aLegGone && !w.closed) this.#gaveUp = true;
+    const attempt = readAttempt(done?.headers, { ...this.#attemptBase(a), durationMs: Math.max(0, deps.now() - a.sentAt) },
+      this.#gaveUp ? 'ALLOTTED_TIMEOUT' : w.aLegGone ? 'ORIGINATOR_CANCEL' : null);
+    s.attempts.push(attempt);
+    deps.metrics.bridgeAttempt(a.candidate.carrierName, attempt.result);
+    if (w.closed && !w.aLegGone) return this.#lost('connection closed during the bridge');
+    if (this.#gaveUp) {
+      s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: a.candidate.carrierName, bound_ms: this.#x.attemptBoundMs } });
+      return this.#afterAttempts();
+    }
+    const verdict = shouldFailover(attempt, this.#x.policy, w.aLegGone);
+    if (!verdict.failover) return this.#afterAttempts();
+    deps.metrics.failover(a.candidate.carrierName);
+    this.#nextAttempt();
+  }
+
+  #afterAttempts(): void {
+    const s = this.#s;
+    const w = this.#watch!;
+    if (s.attempts.length === 0) {
+      if (w.aLegGone) this.#callerGone();
+      else this.#fail(this.#lastBuildError ?? 'no_route');
+      return this.#finish();
+    }
+    s.callerHungUp = w.aLegGone;
+    s.outcome = outcomeForAttempts(s.attempts, s.callerHungUp);
+    this.#pendingHangup = this.#gaveUp ? 'ALLOTTED_TIMEOUT' : hangupCauseForAttempts(s.attempts);
+    this.#finish();
+  }
+
+  #fail(code: CallErrorCode, detail?: string): void {
+    const s = this.#s;
+    s.code = code;
+    s.outcome = outcomeForError(code);
+    if (code === 'esl_failure' && detail !== undefined) s.eslDetail = detail;
+    this.#pendingHangup = hangupCauseFor(code, this.#x.config.routing.hangup_causes);
+  }
+
+  /**
+   * The connection failed mid-call. A close preceded by FreeSWITCH's own disconnect notice (without linger it
+   * sends one when the channel hangs up) or by a linger notice means the caller hung up; otherwise it is a
+   * session failure (TCP dropped, a command timed out, a setup command refused).
+   */
+  #lost(detail: string): void {
+    if (this.#watch?.aLegGone === true || this.#conn.notices.some((n) => n.disposition === 'disconnect' || n.disposition === 'linger')) {
+      this.#callerGone();
+    } else {
+      this.#fail('esl_failure', detail);
+    }
+    this.#finish();
+  }
+
+  #callerGone(): void {
+    this.#s.callerHungUp = true;
+    this.#s.outcome = 'caller_hangup';
+  }
+
+  // --- the end: hang up if needed, wait for CHANNEL_HANGUP_COMPLETE (bounded), exit, close -------------------
+
+  #finish(): void {
+    this.#clearTimer();
+    const conn = this.#conn;
+    if (conn.isClosed) return this.#close();
+    const w = this.#watch;
+    const aLegUp = w === undefined ? true : !w.aLegGone;
+    if (this.#pendingHangup !== null && aLegUp) {
+      this.#s.hangupCause = this.#pendingHangup;
+      this.#reply = undefined;
+      this.#go('hanging_up');
+      conn.postHangup(this.#pendingHangup, this.#x.cmdTimeout, this.#onReply);
+      return;
+    }
+    this.#afterHangup();
+  }
+
+  #afterHangup(): void {
+    const w = this.#watch;
+    if (w !== undefined && (this.#s.hangupCause !== null || w.aLegGone) && !w.hangupComplete && !w.closed) {
+      // On the real switch the linger notice can come before CHANNEL_HANGUP_COMPLETE: wait for the event.
+      this.#go('hangup_wait');
+      return this.#bound(this.#x.hangupWaitMs);
+    }
+    this.#exit();
+  }
+
+  #exit(): void {
+    this.#clearTimer();
+    if (this.#conn.isClosed) return this.#close();
+    this.#reply = undefined;
+    this.#go('exiting');
+    this.#conn.postExit(this.#x.cmdTimeout, this.#onReply);
+  }
+
+  #close(): void {
+    this.#go('closing');
+    void this.#conn.close(this.#x.cmdTimeout).then(() => this.#end());
+  }
+
+  /** An unexpected exception: the call ends as `internal_error` (or, in the end sequence, is cut). */
+  #crash(err: unknown): void {
+    const s = this.#s;
+    const ending = this.#phase === 'hanging_up' || this.#phase === 'hangup_wait' || this.#phase === 'exiting' || this.#phase === 'closing';
+    if (!ending && this.#phase !== 'done') {
+      s.error = err;
+      this.#fail('internal_error');
+      try {
+        this.#finish();
+        return;
+      } catch (again) {
+        err = again;
+      }
+    }
+    s.error ??= err;
+    this.#conn.destroy('session cleanup failed');
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#phase === 'done') return;
+    this.#phase = 'done';
+    this.#clearTimer();
+    this.#watch?.dispose();
+    const conn = this.#conn;
+    if (!conn.isClosed) conn.destroy('session ended');
+    const s = this.#s;
+    if (s.code !== 'esl_failure') return this.#report();
+    // The failing command only saw `closed`; the connection knows why (a stall, garbage, an oversized frame).
+    // It is closed or destroyed by now, so this resolves at once.
+    void conn.closed.then((info) => {
+      s.eslClose = { reason: info.reason, detail: info.detail };
+      this.#report();
+    });
+  }
+
+  #report(): void {
+    reportCall(this.#x.deps, this.#s, this.#startedAt);
+    this.#resolveEnded();
   }
 }
 

@@ -113,7 +113,8 @@ interface PendingCommand {
   /** What its reply must look like; null for `connect` (answered by the channel dump). */
   readonly shape: ReplyShape | null;
   readonly onReply: (() => void) | undefined;
-  readonly resolve: (reply: { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string }) => void;
+  /** Gets the command's result (a ConnectResult for `connect`); runs synchronously, guarded. */
+  readonly done: (result: CommandResult | ConnectResult) => void;
   readonly deadline: ReplyDeadline;
 }
 
@@ -160,8 +161,7 @@ export function prepareCommand(name: Exclude<EslCommandName, 'connect' | 'sendms
 }
 
 const SENDMSG_REPLY = replyShapeOf('sendmsg');
-
-type ReplyOutcome = { ok: true; frame: EslFrame } | { ok: false; code: EslFailureCode; detail?: string };
+const EXIT_REPLY = replyShapeOf('exit');
 
 /** Wraps one accepted socket. Construct it, then call `connect()` first. */
 export class OutboundConnection {
@@ -261,13 +261,8 @@ export class OutboundConnection {
   }
 
   /** Sends `connect` (must be the first command) and returns the decoded channel. */
-  async connect(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<ConnectResult> {
-    if (this.#connectSent) return { ok: false, code: 'protocol_error', detail: 'connect already sent' };
-    this.#connectSent = true;
-    if (!CONNECT_FRAME.ok) return { ok: false, code: CONNECT_FRAME.code, detail: CONNECT_FRAME.reason };
-    const reply = await this.#enqueue(CONNECT_FRAME.frame, null, timeoutMs);
-    if (!reply.ok) return reply;
-    return { ok: true, channel: this.#channel! };
+  connect(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<ConnectResult> {
+    return new Promise((resolve) => this.postConnect(timeoutMs, resolve));
   }
 
   /**
@@ -275,13 +270,13 @@ export class OutboundConnection {
    * Unique-ID <uuid>`, `nolinger`, `resume`, `exit`...) and resolves with FreeSWITCH's Reply-Text. A `-ERR`
    * reply is `{ok:false, code:'command_failed', replyText}` (the connection stays usable).
    */
-  async command(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = [], timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(buildCommand(name, args), replyShapeOf(name), timeoutMs);
+  command(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = [], timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return new Promise((resolve) => this.#post(buildCommand(name, args), replyShapeOf(name), timeoutMs, (r: CommandResult) => resolve(r), undefined));
   }
 
   /** `command` for a command built ahead with `prepareCommand`. */
   send(prepared: PreparedCommand, timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(prepared.built, replyShapeOf(prepared.name), timeoutMs);
+    return new Promise((resolve) => this.post(prepared, timeoutMs, resolve));
   }
 
   /**
@@ -291,22 +286,59 @@ export class OutboundConnection {
    * `onReply` runs synchronously when the reply arrives, before any later frame is handled: what is known then
    * (e.g. that the channel already hung up) was known to FreeSWITCH before it read this command.
    */
-  async execute(app: string, arg: string | undefined, options: { timeoutMs?: number; onReply?: () => void } = {}): Promise<ExecuteResult> {
-    const eventUuid = this.#newUuid();
-    const built = buildExecute(app, arg, eventUuid);
-    if (!built.ok) return { ok: false, code: built.code, eventUuid, detail: built.reason };
-    const result = await this.#simple(built, SENDMSG_REPLY, options.timeoutMs ?? this.#opts.commandTimeoutMs, options.onReply);
-    return result.ok ? { ok: true, eventUuid, replyText: result.replyText } : { ...result, eventUuid };
+  execute(app: string, arg: string | undefined, options: { timeoutMs?: number; onReply?: () => void } = {}): Promise<ExecuteResult> {
+    return new Promise((resolve) => this.postExecute(app, arg, options.timeoutMs ?? this.#opts.commandTimeoutMs, resolve, options.onReply));
   }
 
   /** `sendmsg` hangup with `cause`; resolves on FreeSWITCH's reply. */
-  async hangup(cause: string, timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(buildHangup(cause), SENDMSG_REPLY, timeoutMs);
+  hangup(cause: string, timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return new Promise((resolve) => this.postHangup(cause, timeoutMs, resolve));
   }
 
   /** Sends `exit` (FreeSWITCH answers `+OK bye`, sends the disconnect notice and closes). */
-  async exit(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return this.#simple(EXIT_FRAME, replyShapeOf('exit'), timeoutMs);
+  exit(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
+    return new Promise((resolve) => this.postExit(timeoutMs, resolve));
+  }
+
+  // The callback forms: what a session driven as a state machine uses (a promise and its reactions per command
+  // are what the session no longer pays for). `done` runs synchronously — when the reply is matched, when the
+  // connection fails the command, or at once from the call itself when the frame is refused or the connection
+  // is closed — and a throw from it is reported through `onListenerError`, never raised.
+
+  /** Callback form of `connect`. */
+  postConnect(timeoutMs: number, done: (result: ConnectResult) => void): void {
+    if (this.#connectSent) return this.#guarded(done, { ok: false, code: 'protocol_error', detail: 'connect already sent' });
+    this.#connectSent = true;
+    this.#post(CONNECT_FRAME, null, timeoutMs, done, undefined);
+  }
+
+  /** Callback form of `send`. */
+  post(prepared: PreparedCommand, timeoutMs: number, done: (result: CommandResult) => void): void {
+    this.#post(prepared.built, replyShapeOf(prepared.name), timeoutMs, done, undefined);
+  }
+
+  /** Callback form of `execute`; returns the command's `eventUuid`. */
+  postExecute(app: string, arg: string | undefined, timeoutMs: number, done: (result: ExecuteResult) => void, onReply?: () => void): string {
+    const eventUuid = this.#newUuid();
+    const built = buildExecute(app, arg, eventUuid);
+    const withUuid = (r: CommandResult): void => done(r.ok ? { ok: true, eventUuid, replyText: r.replyText } : { ...r, eventUuid });
+    this.#post(built, SENDMSG_REPLY, timeoutMs, withUuid, onReply);
+    return eventUuid;
+  }
+
+  /** Callback form of `hangup`. */
+  postHangup(cause: string, timeoutMs: number, done: (result: CommandResult) => void): void {
+    this.#post(buildHangup(cause), SENDMSG_REPLY, timeoutMs, done, undefined);
+  }
+
+  /** Callback form of `exit`. */
+  postExit(timeoutMs: number, done: (result: CommandResult) => void): void {
+    this.#post(EXIT_FRAME, EXIT_REPLY, timeoutMs, done, undefined);
+  }
+
+  /** Runs `listener` once the connection has closed (at once, in a later tick, if it already has). */
+  onClosed(listener: (info: CloseInfo) => void): void {
+    void this.closed.then((info) => this.#call(() => listener(info)));
   }
 
   /**
@@ -390,23 +422,20 @@ export class OutboundConnection {
 
   // --- internals -------------------------------------------------------------------------------------------
 
-  #simple(built: BuiltFrame, shape: ReplyShape, timeoutMs: number, onReply?: () => void): Promise<CommandResult> {
-    if (!built.ok) return Promise.resolve({ ok: false, code: built.code, detail: built.reason });
-    return this.#enqueue(built.frame, shape, timeoutMs, onReply).then((reply): CommandResult => {
-      if (!reply.ok) return reply;
-      const replyText = reply.frame.headers.get('Reply-Text') ?? '';
-      if (replyText.startsWith('-')) return { ok: false, code: 'command_failed', replyText };
-      return { ok: true, replyText };
-    });
+  /** `done` gets a ConnectResult when `shape` is null (connect), a CommandResult otherwise. */
+  #post<R extends CommandResult | ConnectResult>(built: BuiltFrame, shape: ReplyShape | null, timeoutMs: number, done: (result: R) => void, onReply: (() => void) | undefined): void {
+    if (!built.ok) return this.#guarded(done, { ok: false, code: built.code, detail: built.reason } as R);
+    if (this.isClosed) return this.#guarded(done, { ok: false, code: 'closed' } as R);
+    this.#write(built.frame);
+    this.#inflight.push({ shape, onReply, done: done as PendingCommand['done'], deadline: this.#deadlineFor(timeoutMs) });
   }
 
-  #enqueue(frame: string, shape: ReplyShape | null, timeoutMs: number, onReply?: () => void): Promise<ReplyOutcome> {
-    if (this.isClosed) return Promise.resolve({ ok: false, code: 'closed' });
-    return new Promise((resolve) => {
-      this.#write(frame);
-      const pending: PendingCommand = { shape, onReply, resolve, deadline: this.#deadlineFor(timeoutMs) };
-      this.#inflight.push(pending);
-    });
+  #guarded<R>(done: (result: R) => void, result: R): void {
+    try {
+      done(result);
+    } catch (err) {
+      this.#report(err);
+    }
   }
 
   /** The reply deadline of a command written now: shared with the other commands of this write, if any. */
@@ -422,7 +451,7 @@ export class OutboundConnection {
       // A reply may still come; matching it (or a later one) to the next command must never happen.
       const expired = this.#inflight.filter((p) => p.deadline === deadline);
       this.#inflight = this.#inflight.filter((p) => p.deadline !== deadline);
-      for (const p of expired) p.resolve({ ok: false, code: 'timeout' });
+      for (const p of expired) this.#guarded(p.done, { ok: false, code: 'timeout' });
       this.#abort('timeout', 'command reply timed out');
     }, timeoutMs);
     this.#openDeadline = deadline;
@@ -457,11 +486,11 @@ export class OutboundConnection {
     if (text !== '' && !this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.write(text);
   };
 
-  #settleInflight(outcome: ReplyOutcome): void {
+  #settleInflight(result: CommandResult | ConnectResult): void {
     const pending = this.#inflight.shift();
     if (!pending) return;
     this.#releaseDeadline(pending.deadline);
-    pending.resolve(outcome);
+    this.#guarded(pending.done, result);
   }
 
   /** Closed or poisoned (a graceful close still reads what the peer sends until it closes). */
@@ -545,16 +574,16 @@ export class OutboundConnection {
         this.#timers.clearTimeout(this.#connectTimer);
         this.#connectTimer = undefined;
       }
-      const replyText = channel.headers.get('Reply-Text') ?? '';
-      this.#settleInflight({ ok: true, frame: { command: undefined, headers: new Map([['Reply-Text', replyText]]), body: undefined } });
+      this.#settleInflight({ ok: true, channel });
     } else {
-      if (!replyAnswers(pending.shape, frame.headers.get('Reply-Text') ?? '')) {
+      const replyText = frame.headers.get('Reply-Text') ?? '';
+      if (!replyAnswers(pending.shape, replyText)) {
         // A reply is missing or extra: every later reply would answer the wrong command.
         this.#abort('protocol_error', 'reply does not answer the command awaiting it');
         return;
       }
       if (pending.onReply) this.#call(pending.onReply);
-      this.#settleInflight({ ok: true, frame });
+      this.#settleInflight(replyText.startsWith('-') ? { ok: false, code: 'command_failed', replyText } : { ok: true, replyText });
     }
   }
 
@@ -633,7 +662,7 @@ export class OutboundConnection {
     this.#inflight = [];
     for (const p of pending) {
       this.#releaseDeadline(p.deadline);
-      p.resolve({ ok: false, code, detail });
+      this.#guarded(p.done, { ok: false, code, detail });
     }
   }
 

@@ -13,7 +13,7 @@ function stubConnection(): { conn: OutboundConnection; event(e: Record<string, s
   const conn = {
     onEvent: (l: (e: EslEvent) => void) => (events.add(l), () => events.delete(l)),
     onNotice: (l: (n: DisconnectNotice) => void) => (notices.add(l), () => notices.delete(l)),
-    closed: new Promise(() => {}),
+    onClosed: () => {},
     isClosed: false,
   } as unknown as OutboundConnection;
   return {
@@ -51,12 +51,20 @@ t.test('what tells the watch the A-leg is gone (CHANNEL_HANGUP is not subscribed
   w.dispose();
 });
 
-t.test('a wait on aLegGone ends when the bridge completion says hangup', async (t) => {
+t.test('the session is told of every change, and the completion is kept', async (t) => {
   const c = stubConnection();
-  const w = new ChannelWatch(c.conn, UUID, Date.now);
-  const waiting = w.until(() => w.aLegGone, 5000);
+  let changes = 0;
+  const w = new ChannelWatch(c.conn, UUID, Date.now, () => changes++);
   c.event({ 'Event-Name': 'CHANNEL_EXECUTE_COMPLETE', 'Unique-ID': UUID, Application: 'bridge', 'Application-UUID': 'x', 'Answer-State': 'hangup' });
-  t.equal(await waiting, true);
-  t.ok(w.completion('x'), 'the completion is kept too');
+  t.equal(changes, 1, 'the bridge completion');
+  t.equal(w.aLegGone, true);
+  t.ok(w.completion('x'), 'the completion is kept');
+  c.event({ 'Event-Name': 'CHANNEL_EXECUTE_COMPLETE', 'Unique-ID': 'other', 'Application-UUID': 'y' });
+  t.equal(changes, 1, "another channel's event is no change");
+  c.notice({ disposition: 'linger', lingerSeconds: 20, headers: new Map() });
+  t.equal(changes, 2, 'the linger notice');
   w.dispose();
+  c.event({ 'Event-Name': 'CHANNEL_HANGUP_COMPLETE', 'Unique-ID': UUID });
+  t.equal(changes, 2, 'nothing after dispose');
+  t.equal(w.completion('x'), undefined, 'dispose forgets the events');
 });
