@@ -1,6 +1,6 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
- * [--log-level L] [--cpu-prof DIR] [--saturation-only [--alloc-prof FILE] | --rate-only R [--cold] [--gc-log]] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
+ * [--log-level L] [--cpu-prof DIR] [--saturation-only [--alloc-prof FILE] | --rate-only R [--cold] [--gc-log] | --memory-only] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
  * [--against DIR [--against-log-level L]]` (--against: this checkout's daemon and DIR's build under load together,
  * see compareBuilds; --against-log-level: the log level of DIR's daemon, so `--against . --against-log-level info`
  * compares this build at --log-level with itself writing the per-call info line)
@@ -11,6 +11,7 @@
  * --bare / --required that responder; with --cold, no warm-up: a freshly started process;
  * with --gc-log, the V8 collections and event-loop stalls of the daemon (with --bare, of the bare responder) in
  * that window, set against its slow setups;
+ * --memory-only: the held-sessions measure alone, on a fresh daemon (with --bare, the bare responder);
  * --alloc-prof FILE: with --saturation-only, a warm-up window, then the daemon's allocations in a second one, sampled
  * with the objects collections freed (scripts/bench/alloc-sampler.cjs), written to FILE for
  * scripts/bench/alloc-profile-summary.ts;
@@ -103,6 +104,7 @@ const allocProfArg = argValue('--alloc-prof');
 const allocProf = allocProfArg === undefined ? undefined : resolve(allocProfArg);
 const warmupS = quick ? 1 : 2;
 const saturationOnly = process.argv.includes('--saturation-only');
+const memoryOnly = process.argv.includes('--memory-only');
 const rateOnly = argValue('--rate-only') === undefined ? undefined : Number(argValue('--rate-only'));
 const cold = process.argv.includes('--cold');
 const gcLogWanted = process.argv.includes('--gc-log');
@@ -439,6 +441,21 @@ async function main(): Promise<void> {
 
     if (againstDir !== undefined) {
       await compareBuilds(dir, replica, againstDir);
+      return;
+    }
+    if (memoryOnly) {
+      const bare = process.argv.includes('--bare');
+      const t = bare ? (await startBareTarget('daemon', replica)).target : (await startDaemonTarget(dir, replica)).target;
+      const label = bare ? 'bare same-exchange' : 'daemon';
+      try {
+        const m = await measureMemory(t, label);
+        process.stdout.write(
+          `${label}: ${m.bridged} of ${m.sessions} bridged and held, RSS ${fmt(m.rssBefore / 2 ** 20, 1)} → ${fmt(m.rssHeld / 2 ** 20, 1)} MB, ` +
+            `${fmt(m.bytesPerSession)} bytes per held session, released ${m.releasedOk}\n`,
+        );
+      } finally {
+        await t.stop();
+      }
       return;
     }
     if (saturationOnly || rateOnly !== undefined) {

@@ -311,9 +311,13 @@ class CallSession {
   #step(): void {
     const w = this.#watch;
     switch (this.#phase) {
-      case 'connecting':
-        if (this.#connected !== undefined) this.#connectedStep(this.#connected);
-        return;
+      case 'connecting': {
+        const connected = this.#connected;
+        if (connected === undefined) return;
+        // Not kept: the connect reply's channel (100+ decoded headers) would stay for the whole call.
+        this.#connected = undefined;
+        return this.#connectedStep(connected);
+      }
       case 'failing':
         if (this.#setupFailure !== null) return this.#lost(this.#setupFailure);
         if (this.#setupReplies < SETUP_NAMES.length) return;
