@@ -672,8 +672,13 @@ class CallSession {
 
   #close(): void {
     this.#go('closing');
-    void this.#conn.close(this.#x.cmdTimeout).then(() => this.#end());
+    this.#conn.onClosed(this.#onConnClosed);
+    this.#conn.shut(this.#x.cmdTimeout);
   }
+
+  readonly #onConnClosed = (): void => {
+    this.#end();
+  };
 
   /** An unexpected exception: the call ends as `internal_error` (or, in the end sequence, is cut). */
   #crash(err: unknown): void {
@@ -704,8 +709,8 @@ class CallSession {
     const s = this.#s;
     if (s.code !== 'esl_failure') return this.#report();
     // The failing command only saw `closed`; the connection knows why (a stall, garbage, an oversized frame).
-    // It is closed or destroyed by now, so this resolves at once.
-    void conn.closed.then((info) => {
+    // It is closed or destroyed by now, so this runs at once or when the socket's close comes.
+    conn.onClosed((info) => {
       s.eslClose = { reason: info.reason, detail: info.detail };
       this.#report();
     });

@@ -190,12 +190,13 @@ export class OutboundConnection {
   #stallTimer: unknown;
   #closeInfo: CloseInfo | undefined;
   #pendingClose: { reason: CloseReason; detail: string | undefined } | undefined;
-  #resolveClosed!: (info: CloseInfo) => void;
+  /** Run once, synchronously, when the connection has closed (`onClosed`). */
+  #closeListeners: Array<(info: CloseInfo) => void> = [];
+  /** Made on first use: a session driven by callbacks never needs it. */
+  #closedPromise: Promise<CloseInfo> | undefined;
   #gracefulTimer: unknown;
   #closing = false;
 
-  /** Resolves once, when the socket has closed and everything is cleaned up. */
-  readonly closed: Promise<CloseInfo>;
 
   constructor(socket: Socket, options: OutboundConnectionOptions) {
     this.#socket = socket;
@@ -204,9 +205,6 @@ export class OutboundConnection {
     this.#backlogSize = options.eventBacklog ?? 16;
     this.#newUuid = options.newUuid ?? randomUUID;
     this.#parser = new FrameParser({ maxFrameBytes: options.maxFrameBytes });
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
     socket.on('data', this.#onData);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -215,6 +213,15 @@ export class OutboundConnection {
       if (!this.#channel) this.#abort('timeout', 'no connect reply in time');
     }, options.connectTimeoutMs);
     if (socket.destroyed) this.#abort('remote_closed', 'socket already closed');
+  }
+
+  /** Resolves once, when the socket has closed and everything is cleaned up. */
+  get closed(): Promise<CloseInfo> {
+    if (this.#closedPromise === undefined) {
+      const info = this.#closeInfo;
+      this.#closedPromise = info !== undefined ? Promise.resolve(info) : new Promise((resolve) => this.#closeListeners.push(resolve));
+    }
+    return this.#closedPromise;
   }
 
   /** The channel from the connect reply (undefined before it). */
@@ -310,6 +317,11 @@ export class OutboundConnection {
     if (this.#connectSent) return this.#guarded(done, { ok: false, code: 'protocol_error', detail: 'connect already sent' });
     this.#connectSent = true;
     this.#post(CONNECT_FRAME, null, timeoutMs, done, undefined);
+    if (this.#connectTimer !== undefined && timeoutMs <= this.#opts.connectTimeoutMs && this.#inflight.length === 1) {
+      // The connect reply's deadline now bounds the same silence, no later: one timer per call less.
+      this.#timers.clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    }
   }
 
   /** Callback form of `send`. */
@@ -336,9 +348,14 @@ export class OutboundConnection {
     this.#post(EXIT_FRAME, EXIT_REPLY, timeoutMs, done, undefined);
   }
 
-  /** Runs `listener` once the connection has closed (at once, in a later tick, if it already has). */
+  /**
+   * Runs `listener` once, synchronously, when the connection has closed and everything is cleaned up (at once if
+   * it already has). A throw is reported through `onListenerError`.
+   */
   onClosed(listener: (info: CloseInfo) => void): void {
-    void this.closed.then((info) => this.#call(() => listener(info)));
+    const info = this.#closeInfo;
+    if (info !== undefined) this.#call(() => listener(info));
+    else this.#closeListeners.push(listener);
   }
 
   /**
@@ -401,7 +418,13 @@ export class OutboundConnection {
    * Send `exit` first if the dialplan should not continue. Idempotent.
    */
   close(timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CloseInfo> {
-    if (this.isClosed) return this.closed;
+    this.shut(timeoutMs);
+    return this.closed;
+  }
+
+  /** `close` without its promise: follow the end with `onClosed`. Idempotent. */
+  shut(timeoutMs: number = this.#opts.commandTimeoutMs): void {
+    if (this.isClosed) return;
     this.#closing = true;
     this.#failPending('closed', 'closing');
     this.#resolveWaiters();
@@ -412,7 +435,6 @@ export class OutboundConnection {
       this.#gracefulTimer = undefined;
       this.#abort('closed', 'peer did not close in time');
     }, timeoutMs);
-    return this.closed;
   }
 
   /** Abrupt end: destroys the socket now; pending work resolves `closed`. Idempotent. */
@@ -452,7 +474,7 @@ export class OutboundConnection {
       const expired = this.#inflight.filter((p) => p.deadline === deadline);
       this.#inflight = this.#inflight.filter((p) => p.deadline !== deadline);
       for (const p of expired) this.#guarded(p.done, { ok: false, code: 'timeout' });
-      this.#abort('timeout', 'command reply timed out');
+      this.#abort('timeout', expired.some((p) => p.shape === null) ? 'no connect reply in time' : 'command reply timed out');
     }, timeoutMs);
     this.#openDeadline = deadline;
     return deadline;
@@ -617,14 +639,21 @@ export class OutboundConnection {
     const lingerSeconds = lingerText !== undefined && /^-?\d+$/.test(lingerText) ? Number(lingerText) : undefined;
     const notice: DisconnectNotice = { disposition: headers.get('Content-Disposition') ?? '', lingerSeconds, headers };
     this.#notices.push(notice);
-    for (const waiter of [...this.#noticeWaiters]) {
+    // Set iteration tolerates deleting the current entry, so no copy per notice (as for events).
+    for (const waiter of this.#noticeWaiters) {
       if (waiter.disposition === undefined || waiter.disposition === notice.disposition) {
         this.#noticeWaiters.delete(waiter);
         this.#timers.clearTimeout(waiter.timer);
         waiter.resolve({ ok: true, notice });
       }
     }
-    for (const listener of [...this.#noticeListeners]) this.#call(() => listener(notice));
+    for (const listener of this.#noticeListeners) {
+      try {
+        listener(notice);
+      } catch (err) {
+        this.#report(err);
+      }
+    }
   }
 
   #test(predicate: (event: EslEvent) => boolean, event: EslEvent): boolean {
@@ -701,7 +730,9 @@ export class OutboundConnection {
     this.#eventListeners.clear();
     this.#noticeListeners.clear();
     this.#backlog = [];
-    this.#resolveClosed(this.#closeInfo);
+    const listeners = this.#closeListeners;
+    this.#closeListeners = [];
+    for (const listener of listeners) this.#call(() => listener(this.#closeInfo!));
   }
 
   #clearTimers(): void {

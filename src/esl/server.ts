@@ -8,7 +8,7 @@
 import { BlockList, createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
 import { ListenError } from '../errors.js';
 import { OutboundConnection, type EslTimers } from './connection.js';
-import { LiveList } from './live-list.js';
+import { LiveList, type LiveEntry } from './live-list.js';
 
 export type RefusalReason = 'max_sessions' | 'not_allowed' | 'shutting_down';
 
@@ -125,6 +125,11 @@ export function createEslServer(options: EslServerOptions): EslServer {
     return ok;
   };
 
+  const ended = (conn: OutboundConnection, handler: LiveEntry | undefined): void => {
+    if (!conn.isClosed) conn.destroy('session ended');
+    handler?.remove();
+  };
+
   const onConnection = (socket: Socket): void => {
     if (!accepting) return refuse(socket, 'shutting_down');
     if (!allowed(socket.remoteAddress)) return refuse(socket, 'not_allowed');
@@ -138,18 +143,23 @@ export function createEslServer(options: EslServerOptions): EslServer {
       ...(options.timers ? { timers: options.timers } : {}),
     });
     const open = sessions.add(conn);
-    void conn.closed.then(() => open.remove());
+    conn.onClosed(() => open.remove());
     let run: Promise<void>;
     try {
       run = Promise.resolve(options.onSession(conn));
     } catch (err) {
       run = Promise.reject(err);
     }
-    const done = run.catch(report).finally(() => {
-      if (!conn.isClosed) conn.destroy('session ended');
-    });
-    const handler = running.add(done);
-    void done.then(() => handler.remove());
+    // One reaction per call (not catch + finally + then): the handler's end is on every call's path.
+    let handler: LiveEntry | undefined;
+    const done = run.then(
+      () => ended(conn, handler),
+      (err: unknown) => {
+        report(err);
+        ended(conn, handler);
+      },
+    );
+    handler = running.add(done);
   };
 
   const stopAccepting = (): void => {
