@@ -43,7 +43,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { PlannedCandidate } from '../routing/call-plan.js';
 import type { CallInput } from '../routing/types.js';
 import {
-  answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptRecord, type FailoverPolicy,
+  answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptContext, type AttemptRecord,
+  type FailoverPolicy,
 } from './attempt-policy.js';
 import { buildBridgeArgs } from './bridge-args.js';
 import { ChannelWatch, type AttemptTiming } from './channel-watch.js';
@@ -552,7 +553,7 @@ class CallSession {
       const answerAt = a.timing.bridgedAt ?? deps.now();
       const answerDelayMs = Math.max(0, answerAt - a.sentAt);
       deps.metrics.observeAnswerDelay(a.candidate.carrierName, answerDelayMs / 1000);
-      const attempt = readAttempt(done?.headers, { ...this.#attemptBase(a), durationMs: answerDelayMs, answered: true, answerDelayMs });
+      const attempt = readAttempt(done?.headers, this.#attemptContext(a, answerDelayMs, true, answerDelayMs));
       s.attempts.push(attempt);
       deps.metrics.bridgeAttempt(a.candidate.carrierName, attempt.result);
       a.answered = attempt;
@@ -568,8 +569,10 @@ class CallSession {
     this.#attemptFailed(a, w);
   }
 
-  #attemptBase(a: Attempt): Pick<AttemptRecord, 'attempt' | 'carrierId' | 'carrierName' | 'routeId'> {
-    return { attempt: this.#s.attempts.length + 1, carrierId: a.candidate.carrierId, carrierName: a.candidate.carrierName, routeId: a.candidate.routeId };
+  /** Who the attempt was for and how long it took (one literal: no spread of a base object per attempt). */
+  #attemptContext(a: Attempt, durationMs: number, answered: boolean, answerDelayMs: number | null): AttemptContext {
+    const c = a.candidate;
+    return { attempt: this.#s.attempts.length + 1, carrierId: c.carrierId, carrierName: c.carrierName, routeId: c.routeId, durationMs, answered, answerDelayMs };
   }
 
   /** An attempt that was not answered: record it, then fail over or stop. */
@@ -578,7 +581,7 @@ class CallSession {
     const s = this.#s;
     const done = w.completion(a.bridgeUuid);
     if (done === undefined && !w.aLegGone && !w.closed) this.#gaveUp = true;
-    const attempt = readAttempt(done?.headers, { ...this.#attemptBase(a), durationMs: Math.max(0, deps.now() - a.sentAt) },
+    const attempt = readAttempt(done?.headers, this.#attemptContext(a, Math.max(0, deps.now() - a.sentAt), false, null),
       this.#gaveUp ? 'ALLOTTED_TIMEOUT' : w.aLegGone ? 'ORIGINATOR_CANCEL' : null);
     s.attempts.push(attempt);
     deps.metrics.bridgeAttempt(a.candidate.carrierName, attempt.result);
