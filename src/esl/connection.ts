@@ -317,11 +317,6 @@ export class OutboundConnection {
     if (this.#connectSent) return this.#guarded(done, { ok: false, code: 'protocol_error', detail: 'connect already sent' });
     this.#connectSent = true;
     this.#post(CONNECT_FRAME, null, timeoutMs, done, undefined);
-    if (this.#connectTimer !== undefined && timeoutMs <= this.#opts.connectTimeoutMs && this.#inflight.length === 1) {
-      // The connect reply's deadline now bounds the same silence, no later: one timer per call less.
-      this.#timers.clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
   }
 
   /** Callback form of `send`. */
@@ -474,7 +469,7 @@ export class OutboundConnection {
       const expired = this.#inflight.filter((p) => p.deadline === deadline);
       this.#inflight = this.#inflight.filter((p) => p.deadline !== deadline);
       for (const p of expired) this.#guarded(p.done, { ok: false, code: 'timeout' });
-      this.#abort('timeout', expired.some((p) => p.shape === null) ? 'no connect reply in time' : 'command reply timed out');
+      this.#abort('timeout', 'command reply timed out');
     }, timeoutMs);
     this.#openDeadline = deadline;
     return deadline;
