@@ -158,9 +158,10 @@ type Phase =
   | 'hanging_up' // hangup sent: its reply
   | 'hangup_wait' // CHANNEL_HANGUP_COMPLETE, bounded (the linger notice can come first, NOTES §9)
   | 'exiting' // exit sent: its reply
-  | 'closing' // close(): the socket's end
+  | 'closing' // the connection shut: its close
   | 'done';
 
+/** The setup commands, in the order they are written: their replies come in this order (`#onSetupReply`). */
 const SETUP_NAMES = ['linger', 'filter', ...UNREAD_APPS.map(() => 'filter'), 'event'] as const;
 
 /** One bridge attempt in flight. */
@@ -169,7 +170,8 @@ interface Attempt {
   readonly first: boolean;
   readonly sentAt: number;
   readonly timing: AttemptTiming;
-  readonly bridgeUuid: string;
+  /** The bridge's Event-UUID: its CHANNEL_EXECUTE_COMPLETE's Application-UUID. */
+  bridgeUuid: string;
   /** The caller was already gone when FreeSWITCH read the bridge (see the bridge's onReply). */
   goneBeforeBridgeRead: boolean;
   prep: ExecuteResult | undefined;
@@ -181,7 +183,7 @@ interface Attempt {
 class CallSession {
   /** Settles (never rejects) once the call is reported. */
   readonly ended: Promise<void>;
-  readonly #x: SessionShared;
+  readonly #shared: SessionShared;
   readonly #conn: OutboundConnection;
   readonly #acceptedAt: number;
   readonly #startedAt: number;
@@ -221,7 +223,7 @@ class CallSession {
   #identityPlan: IdentityPlan | undefined;
 
   constructor(shared: SessionShared, conn: OutboundConnection, ctx: SessionContext) {
-    this.#x = shared;
+    this.#shared = shared;
     this.#conn = conn;
     this.#acceptedAt = ctx.acceptedAt;
     this.#startedAt = safeNow(shared.deps.now);
@@ -298,11 +300,11 @@ class CallSession {
   /** Bounds the phase being entered (null: no bound); any earlier bound is dropped. */
   #bound(ms: number | null): void {
     this.#clearTimer();
-    if (ms !== null) this.#timer = this.#x.timers.setTimeout(this.#onTimer, ms);
+    if (ms !== null) this.#timer = this.#shared.timers.setTimeout(this.#onTimer, ms);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) this.#x.timers.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#shared.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timedOut = false;
   }
@@ -366,7 +368,7 @@ class CallSession {
   }
 
   #connectedStep(connected: ConnectResult): void {
-    const { config, deps } = this.#x;
+    const { config, deps } = this.#shared;
     const conn = this.#conn;
     const s = this.#s;
     // Read the few variables needed and let the connect reply's 100+ decoded headers go (nothing in this frame
@@ -408,11 +410,11 @@ class CallSession {
     // are issued in this same tick, so linger, filter, event, multiset and bridge leave in ONE write and the
     // call costs two round trips (connect; the rest). FreeSWITCH runs them in order: the events are subscribed
     // before the bridge runs.
-    const { cmdTimeout } = this.#x;
-    conn.post(this.#x.lingerCommand, cmdTimeout, this.#onSetupReply);
+    const { cmdTimeout } = this.#shared;
+    conn.post(this.#shared.lingerCommand, cmdTimeout, this.#onSetupReply);
     conn.post(prepareCommand('filter', ['Unique-ID', uuid]), cmdTimeout, this.#onSetupReply);
-    for (const filter of this.#x.unreadAppFilters) conn.post(filter, cmdTimeout, this.#onSetupReply);
-    conn.post(this.#x.eventCommand, cmdTimeout, this.#onSetupReply);
+    for (const filter of this.#shared.unreadAppFilters) conn.post(filter, cmdTimeout, this.#onSetupReply);
+    conn.post(this.#shared.eventCommand, cmdTimeout, this.#onSetupReply);
 
     if (!input!.ok) return this.#failAfterSetup(input!.code);
     const value = input!.value;
@@ -463,7 +465,7 @@ class CallSession {
 
   /** Sends the next candidate's bridge, or ends the attempts. */
   #nextAttempt(): void {
-    const { config, deps } = this.#x;
+    const { config, deps } = this.#shared;
     const conn = this.#conn;
     const w = this.#watch!;
     const s = this.#s;
@@ -515,10 +517,10 @@ class CallSession {
       this.#attempt = attempt;
       // The A-leg variables and the bridge in one write (FreeSWITCH runs queued apps in order; the previous
       // bridge, if any, has completed, so nothing runs nested inside a bridge — NOTES §4).
-      const { cmdTimeout } = this.#x;
+      const { cmdTimeout } = this.#shared;
       conn.postExecute('multiset', this.#aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, cmdTimeout, this.#onPrepReply);
       this.#aLegPrepared = true;
-      (attempt as { bridgeUuid: string }).bridgeUuid = conn.postExecute('bridge', args.arg, cmdTimeout, this.#onBridgeReply, this.#onBridgeRead);
+      attempt.bridgeUuid = conn.postExecute('bridge', args.arg, cmdTimeout, this.#onBridgeReply, this.#onBridgeRead);
       this.#go('bridging');
       return;
     }
@@ -538,14 +540,14 @@ class CallSession {
     // then (NOTES §4): no carrier was tried, so no attempt is recorded (it would blame the carrier).
     if (a.goneBeforeBridgeRead) return this.#afterAttempts();
     const plan = this.#identityPlan!;
-    if (plan.level !== null) this.#x.deps.metrics.attestation(plan.level, plan.mode, plan.downgraded);
+    if (plan.level !== null) this.#shared.deps.metrics.attestation(plan.level, plan.mode, plan.downgraded);
     this.#go('ringing');
-    this.#bound(this.#x.attemptBoundMs);
+    this.#bound(this.#shared.attemptBoundMs);
   }
 
   /** The ringing ended: answered, the caller gone, the bridge completed, the bound reached or the socket closed. */
   #rang(a: Attempt, w: ChannelWatch): void {
-    const { deps } = this.#x;
+    const { deps } = this.#shared;
     const s = this.#s;
     const done = w.completion(a.bridgeUuid);
     if (a.timing.bridgedAt !== null || isAnsweredDisposition(done)) {
@@ -564,7 +566,7 @@ class CallSession {
       // The caller hung up while it rang: wait briefly for the bridge's own completion to record its cause.
       // (It comes before CHANNEL_HANGUP_COMPLETE when the bridge ran; a bridge queued after the hangup never runs.)
       this.#go('caller_gone');
-      return this.#bound(this.#x.hangupWaitMs);
+      return this.#bound(this.#shared.hangupWaitMs);
     }
     this.#attemptFailed(a, w);
   }
@@ -577,7 +579,7 @@ class CallSession {
 
   /** An attempt that was not answered: record it, then fail over or stop. */
   #attemptFailed(a: Attempt, w: ChannelWatch): void {
-    const { deps } = this.#x;
+    const { deps } = this.#shared;
     const s = this.#s;
     const done = w.completion(a.bridgeUuid);
     if (done === undefined && !w.aLegGone && !w.closed) this.#gaveUp = true;
@@ -587,10 +589,10 @@ class CallSession {
     deps.metrics.bridgeAttempt(a.candidate.carrierName, attempt.result);
     if (w.closed && !w.aLegGone) return this.#lost('connection closed during the bridge');
     if (this.#gaveUp) {
-      s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: a.candidate.carrierName, bound_ms: this.#x.attemptBoundMs } });
+      s.warnings.push({ msg: 'bridge did not complete within the attempt bound; hanging up', fields: { carrier: a.candidate.carrierName, bound_ms: this.#shared.attemptBoundMs } });
       return this.#afterAttempts();
     }
-    const verdict = shouldFailover(attempt, this.#x.policy, w.aLegGone);
+    const verdict = shouldFailover(attempt, this.#shared.policy, w.aLegGone);
     if (!verdict.failover) return this.#afterAttempts();
     deps.metrics.failover(a.candidate.carrierName);
     this.#nextAttempt();
@@ -615,7 +617,7 @@ class CallSession {
     s.code = code;
     s.outcome = outcomeForError(code);
     if (code === 'esl_failure' && detail !== undefined) s.eslDetail = detail;
-    this.#pendingHangup = hangupCauseFor(code, this.#x.config.routing.hangup_causes);
+    this.#pendingHangup = hangupCauseFor(code, this.#shared.config.routing.hangup_causes);
   }
 
   /**
@@ -649,7 +651,7 @@ class CallSession {
       this.#s.hangupCause = this.#pendingHangup;
       this.#reply = undefined;
       this.#go('hanging_up');
-      conn.postHangup(this.#pendingHangup, this.#x.cmdTimeout, this.#onReply);
+      conn.postHangup(this.#pendingHangup, this.#shared.cmdTimeout, this.#onReply);
       return;
     }
     this.#afterHangup();
@@ -660,7 +662,7 @@ class CallSession {
     if (w !== undefined && (this.#s.hangupCause !== null || w.aLegGone) && !w.hangupComplete && !w.closed) {
       // On the real switch the linger notice can come before CHANNEL_HANGUP_COMPLETE: wait for the event.
       this.#go('hangup_wait');
-      return this.#bound(this.#x.hangupWaitMs);
+      return this.#bound(this.#shared.hangupWaitMs);
     }
     this.#exit();
   }
@@ -670,13 +672,13 @@ class CallSession {
     if (this.#conn.isClosed) return this.#close();
     this.#reply = undefined;
     this.#go('exiting');
-    this.#conn.postExit(this.#x.cmdTimeout, this.#onReply);
+    this.#conn.postExit(this.#shared.cmdTimeout, this.#onReply);
   }
 
   #close(): void {
     this.#go('closing');
     this.#conn.onClosed(this.#onConnClosed);
-    this.#conn.shut(this.#x.cmdTimeout);
+    this.#conn.shut(this.#shared.cmdTimeout);
   }
 
   readonly #onConnClosed = (): void => {
@@ -720,7 +722,7 @@ class CallSession {
   }
 
   #report(): void {
-    reportCall(this.#x.deps, this.#s, this.#startedAt);
+    reportCall(this.#shared.deps, this.#s, this.#startedAt);
     this.#resolveEnded();
   }
 }
