@@ -8,7 +8,8 @@
  *   needs one round trip instead of five. Every command has an explicit timeout. A timeout of any command
  *   awaiting its reply, an unexpected reply, an undecodable event or a framing error POISONS the connection: it
  *   is destroyed, so a late reply can never be matched to the wrong command.
- * - Every promise resolves (never rejects) to a value with a stable `code` on failure.
+ * - Every command has a promise form and a callback form (`post*`, what the call session uses); the promise
+ *   resolves (never rejects) and the callback runs once, each with a value carrying a stable `code` on failure.
  * - A peer that sends nothing before the connect reply, or stalls mid-frame, for `connectTimeoutMs` is closed.
  * - After close, no timer or socket listener of ours remains, and pending work resolves with `closed`.
  * - A throwing listener is reported through `onListenerError` and never escapes.
@@ -196,7 +197,6 @@ export class OutboundConnection {
   #closedPromise: Promise<CloseInfo> | undefined;
   #gracefulTimer: unknown;
   #closing = false;
-
 
   constructor(socket: Socket, options: OutboundConnectionOptions) {
     this.#socket = socket;

@@ -86,6 +86,38 @@ function assertClean(t: Test, p: Awaited<ReturnType<typeof pair>>) {
   for (const ev of ['data', 'close', 'error']) t.equal(p.daemonSide.listenerCount(ev), 0, `no ${ev} listener left`);
 }
 
+t.test('the callback forms: each result once, synchronously with its reply; a throwing callback is reported, not raised', async (t) => {
+  const p = await connectedPair(t);
+  const results: unknown[] = [];
+  const eventUuid = p.conn.postExecute('bridge', 'sofia/gateway/gw/1', 1000, (r) => {
+    results.push(r);
+    throw new Error('thrown by the callback');
+  });
+  p.conn.post(prepareCommand('linger', ['20']), 1000, (r) => results.push(r));
+  await p.receivedUntil('linger 20\n\n');
+  t.same(results, [], 'nothing before the replies');
+  p.peer.write(reply('+OK') + reply('+OK will linger 20 seconds'));
+  while (results.length < 2) await new Promise<void>((r) => p.daemonSide.once('data', () => r()));
+  t.same(results, [{ ok: true, eventUuid, replyText: '+OK' }, { ok: true, replyText: '+OK will linger 20 seconds' }], 'both, in order, as the replies were read');
+  t.equal(p.errors.length, 1, 'the throw was reported');
+  t.equal(p.conn.isClosed, false, 'and the connection goes on');
+  const refused: unknown[] = [];
+  p.conn.postExecute('set', 'a=1\napi status', 1000, (r) => refused.push(r));
+  t.match(refused, [{ ok: false, code: 'unsafe_command' }], 'a refused frame: the callback at once');
+  let closes = 0;
+  p.conn.onClosed(() => closes++);
+  p.conn.shut(1000);
+  p.peer.end();
+  await p.conn.closed;
+  t.equal(closes, 1, 'onClosed ran once');
+  p.conn.onClosed(() => closes++);
+  t.equal(closes, 2, 'and at once when already closed');
+  const late: unknown[] = [];
+  p.conn.postExit(1000, (r) => late.push(r));
+  t.same(late, [{ ok: false, code: 'closed' }], 'a command after the close: closed, at once');
+  assertClean(t, p);
+});
+
 t.test('connect, then pipelined commands: one write per tick, replies matched in FIFO order', async (t) => {
   const p = await pair(t);
   const chunks: string[] = [];
