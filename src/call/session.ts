@@ -40,7 +40,7 @@ import type { SignedPassport } from '../identity/passport.js';
 import type { IdentityPlan } from '../identity/plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { PlannedCandidate } from '../routing/call-plan.js';
+import type { CallPlan, PlannedCandidate } from '../routing/call-plan.js';
 import type { CallInput } from '../routing/types.js';
 import {
   answerSipStatus, failoverPolicyFromConfig, readAttempt, shouldFailover, type AttemptContext, type AttemptRecord,
@@ -207,12 +207,9 @@ class CallSession {
   #timer: unknown;
   #timedOut = false;
   // The decision and the attempts.
-  #candidates: readonly PlannedCandidate[] = [];
+  /** The call's plan, once decided: its candidates are tried in order from `#next`. */
+  #plan: CallPlan | undefined;
   #next = 0;
-  #tenantId: string | null = null;
-  #callerId = '';
-  #destination = '';
-  #names: Parameters<typeof buildBridgeArgs>[0]['names'] = { campaign: null, leadList: null };
   #origid = '';
   #passport: SignedPassport | null = null;
   #lastBuildError: CallErrorCode | null = null;
@@ -297,10 +294,10 @@ class CallSession {
     this.#moved = true;
   }
 
-  /** Bounds the phase being entered (null: no bound); any earlier bound is dropped. */
-  #bound(ms: number | null): void {
+  /** Bounds the phase being entered; any earlier bound is dropped. */
+  #bound(ms: number): void {
     this.#clearTimer();
-    if (ms !== null) this.#timer = this.#shared.timers.setTimeout(this.#onTimer, ms);
+    this.#timer = this.#shared.timers.setTimeout(this.#onTimer, ms);
   }
 
   #clearTimer(): void {
@@ -427,7 +424,7 @@ class CallSession {
     s.decisionMs = deps.now() - t0;
     deps.metrics.observeDecision(s.decisionMs / 1000);
     if (!lookup.ok) return this.#failAfterSetup(lookup.code);
-    const { decision, candidates, names } = lookup.plan;
+    const { decision, candidates } = lookup.plan;
     s.tenantId = decision.tenantId ?? s.tenantId;
     if (decision.forcedCarrier !== null) {
       // The ID is raw campaign metadata (not validated when the carrier is not found): bound what it adds to
@@ -448,11 +445,7 @@ class CallSession {
         s.warnings.push({ msg: 'carrier identity column unusable; default used', fields: { carrier: pc.candidate.carrierName, field: p.field, problem: p.code, fallback: p.fallback } });
       }
     }
-    this.#candidates = candidates;
-    this.#tenantId = decision.tenantId;
-    this.#callerId = decision.callerId ?? '';
-    this.#destination = decision.destination ?? '';
-    this.#names = names;
+    this.#plan = lookup.plan;
     this.#origid = deps.newUuid();
     this.#nextAttempt();
   }
@@ -469,16 +462,17 @@ class CallSession {
     const conn = this.#conn;
     const w = this.#watch!;
     const s = this.#s;
-    while (this.#next < this.#candidates.length) {
-      const pc = this.#candidates[this.#next++]!;
+    const { decision, candidates, names } = this.#plan!;
+    while (this.#next < candidates.length) {
+      const pc = candidates[this.#next++]!;
       if (w.aLegGone) break;
       // Closed before this attempt could be sent (e.g. broken in the same read as the connect reply): a session
       // failure — or the caller, if the switch said so first — never a routing outcome.
       if (w.closed || conn.isClosed) return this.#lost('connection closed before the bridge');
       const { candidate } = pc;
       const identity = identityForCandidate({
-        plan: pc.identity, keys: deps.keys, tenantId: this.#tenantId, origTn: this.#callerId,
-        destTn: this.#destination, nowMs: deps.now(), origid: this.#origid, reuse: this.#passport,
+        plan: pc.identity, keys: deps.keys, tenantId: decision.tenantId, origTn: decision.callerId ?? '',
+        destTn: decision.destination ?? '', nowMs: deps.now(), origid: this.#origid, reuse: this.#passport,
       });
       if (!identity.ok) {
         s.skippedCandidates.push({ carrier: candidate.carrierName, code: identity.code });
@@ -491,7 +485,7 @@ class CallSession {
         identity: identity.variables,
         ringTimeoutSeconds: config.routing.ring_timeout_seconds,
         progressTimeoutSeconds: config.routing.progress_timeout_seconds,
-        sipCidType: config.bridge.sip_cid_type, callerIdName: config.bridge.caller_id_name, names: this.#names,
+        sipCidType: config.bridge.sip_cid_type, callerIdName: config.bridge.caller_id_name, names,
         extraLegVariables: config.bridge.extra_leg_variables,
       });
       if (!args.ok) {

@@ -278,7 +278,7 @@ export class OutboundConnection {
    * reply is `{ok:false, code:'command_failed', replyText}` (the connection stays usable).
    */
   command(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = [], timeoutMs: number = this.#opts.commandTimeoutMs): Promise<CommandResult> {
-    return new Promise((resolve) => this.#post(buildCommand(name, args), replyShapeOf(name), timeoutMs, (r: CommandResult) => resolve(r), undefined));
+    return this.send(prepareCommand(name, args), timeoutMs);
   }
 
   /** `command` for a command built ahead with `prepareCommand`. */
