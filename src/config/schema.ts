@@ -45,7 +45,7 @@ export const ConfigSchema = z
     esl: z
       .strictObject({
         listen: listen.default('127.0.0.1:8084').describe('outbound event socket listener (FreeSWITCH connects here)'),
-        allow_from: z.array(cidr).default(['127.0.0.0/8', '::1/128']).describe('peers allowed to connect; others are closed and counted'),
+        allow_from: z.array(cidr).default(['127.0.0.0/8', '::1/128']).describe('peers allowed to connect; others are closed and counted (a loopback listener whose list admits its whole loopback range checks no one: each of its peers is a process on this host and picks its own source address)'),
         max_sessions: z.number().int().min(1).default(20000).describe('concurrent sessions; above this a connection is closed before connect'),
         max_frame_bytes: z.number().int().min(4096).default(262144).describe('largest frame accepted from FreeSWITCH; larger closes the session'),
         command_timeout_ms: z.number().int().min(100).default(5000).describe('bound on every command/reply round trip'),

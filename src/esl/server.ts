@@ -71,6 +71,31 @@ export function buildAllowList(cidrs: readonly string[]): BlockList {
 
 const ALLOW_CACHE_MAX = 1024;
 
+/**
+ * Whether `allowFrom` must be checked per peer on a listener bound to `host`. Every peer of a loopback listener
+ * is a process on this host, and such a process chooses its source address: any loopback address, or another
+ * of the host's own (connecting from 192.0.2.2 to 127.0.0.1 works). When the list admits the listener's WHOLE
+ * loopback range (127.0.0.0/8, or ::1), a peer refused for its source could come back from an admitted one, so
+ * the check keeps no one out; it is skipped there (it cost a getpeername per call, ~1.6% of one) and applied as
+ * configured everywhere else — any other listen address, or a list that admits only part of the range.
+ */
+export function peerCheckNeeded(host: string, allowFrom: readonly string[]): boolean {
+  const family = isIPv4(host) ? 'ipv4' : isIPv6(host) ? 'ipv6' : undefined;
+  if (family === 'ipv4' ? !host.startsWith('127.') : family === 'ipv6' ? !isIPv6Loopback(host) : true) return true;
+  return !allowFrom.some((cidr) => {
+    const [address, prefixText] = cidr.split('/');
+    const entry = buildAllowList([cidr]);
+    // A subnet holds the whole 127.0.0.0/8 when its prefix is at most 8 and it holds 127.0.0.0.
+    if (family === 'ipv4') return address !== undefined && isIPv4(address) && Number(prefixText ?? 32) <= 8 && entry.check('127.0.0.0', 'ipv4');
+    return entry.check('::1', 'ipv6');
+  });
+}
+
+/** `::1` however written (`0:0:0:0:0:0:0:1`...). */
+function isIPv6Loopback(host: string): boolean {
+  return buildAllowList(['::1/128']).check(host, 'ipv6');
+}
+
 /** True when `address` (as reported by a socket) is inside the allow list. */
 export function isAllowed(list: BlockList, address: string | undefined): boolean {
   if (!address) return false;
@@ -85,6 +110,7 @@ export function isAllowed(list: BlockList, address: string | undefined): boolean
 export function createEslServer(options: EslServerOptions): EslServer {
   const address = parseListenAddress(options.listen);
   const allowList = buildAllowList(options.allowFrom);
+  const checkPeers = peerCheckNeeded(address.host, options.allowFrom);
   // Not Sets: see live-list.ts (a Set of per-call objects made every call outlive young collections).
   const sessions = new LiveList<OutboundConnection>();
   /** Handlers still running (a handler finishes its bookkeeping after its connection closed). */
@@ -132,7 +158,7 @@ export function createEslServer(options: EslServerOptions): EslServer {
 
   const onConnection = (socket: Socket): void => {
     if (!accepting) return refuse(socket, 'shutting_down');
-    if (!allowed(socket.remoteAddress)) return refuse(socket, 'not_allowed');
+    if (checkPeers && !allowed(socket.remoteAddress)) return refuse(socket, 'not_allowed');
     if (sessions.size >= options.maxSessions) return refuse(socket, 'max_sessions');
     socket.setNoDelay(true);
     const conn = new OutboundConnection(socket, {

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { once } from 'node:events';
-import { buildAllowList, createEslServer, isAllowed, parseListenAddress, type RefusalReason } from '../../src/esl/server.js';
+import { buildAllowList, createEslServer, isAllowed, parseListenAddress, peerCheckNeeded, type RefusalReason } from '../../src/esl/server.js';
 import { ListenError } from '../../src/errors.js';
 import type { OutboundConnection } from '../../src/esl/connection.js';
 
@@ -102,4 +103,70 @@ t.test('address and allow-list helpers', async (t) => {
   t.equal(isAllowed(list, '::1'), true);
   t.equal(isAllowed(list, '10.1.1.1'), false);
   t.equal(isAllowed(list, undefined), false);
+});
+
+t.test('peerCheckNeeded: skipped only on a loopback listener whose list admits its whole loopback range', async (t) => {
+  const rows: [string, string[], boolean][] = [
+    ['127.0.0.1', ['127.0.0.0/8', '::1/128'], false],
+    ['127.0.0.1', ['0.0.0.0/0'], false],
+    ['127.0.0.5', ['127.0.0.0/8'], false],
+    ['127.0.0.1', ['127.0.0.1/32'], true], // only part of the range: checked as configured
+    ['127.0.0.1', ['127.0.0.0/9', '127.128.0.0/9'], true], // covered, but not by one entry: checked (conservative)
+    ['127.0.0.1', ['10.0.0.0/8'], true],
+    ['127.0.0.1', ['::1/128'], true],
+    ['127.0.0.1', [], true],
+    ['::1', ['::1/128'], false],
+    ['0:0:0:0:0:0:0:1', ['::/0'], false],
+    ['::1', ['127.0.0.0/8'], true],
+    ['10.0.0.1', ['0.0.0.0/0'], true], // not loopback: remote peers exist
+    ['0.0.0.0', ['0.0.0.0/0'], true],
+    ['::', ['::/0'], true],
+    ['localhost', ['127.0.0.0/8'], true], // a name, not an address: checked
+  ];
+  for (const [host, allow, needed] of rows) t.equal(peerCheckNeeded(host, allow), needed, `${host} ${JSON.stringify(allow)}`);
+});
+
+/** The host's first non-loopback IPv4 address (a local peer can connect to 127.0.0.1 from it), if any. */
+function localNonLoopbackIPv4(): string | undefined {
+  return Object.values(networkInterfaces()).flat().find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+t.test('a loopback listener admitting all of 127.0.0.0/8 takes a local peer whatever its source; a narrower list still refuses', async (t) => {
+  const local = localNonLoopbackIPv4();
+  const sessions: string[] = [];
+  const refused: RefusalReason[] = [];
+  const make = (name: string, allowFrom: string[]) => createEslServer({
+    ...base,
+    listen: '127.0.0.1:0',
+    allowFrom,
+    maxSessions: 5,
+    onSession: async (conn) => {
+      sessions.push(name);
+      conn.destroy();
+    },
+    onRefused: (r) => refused.push(r),
+  });
+  const wide = make('wide', ['127.0.0.0/8']);
+  const narrow = make('narrow', ['127.0.0.1/32']);
+  const wideAt = await wide.listen();
+  const narrowAt = await narrow.listen();
+  t.teardown(() => Promise.all([wide.close(), narrow.close()]));
+  const from = async (port: number, localAddress: string): Promise<void> => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
+    socket.on('error', () => {});
+    await once(socket, 'close');
+  };
+  await from(wideAt.port, '127.0.0.2');
+  t.same(sessions, ['wide'], 'wide list: 127.0.0.2 gets a session');
+  await from(narrowAt.port, '127.0.0.2');
+  t.same(refused, ['not_allowed'], 'narrow list: 127.0.0.2 is refused');
+  if (local === undefined) {
+    t.comment('no non-loopback IPv4 address on this host: the other-source case is not run');
+    return;
+  }
+  await from(wideAt.port, local);
+  t.same(sessions, ['wide', 'wide'], `wide list: a local peer from ${local} gets a session`);
+  await from(narrowAt.port, local);
+  t.same(refused, ['not_allowed', 'not_allowed'], `narrow list: ${local} is refused`);
+  t.same(sessions, ['wide', 'wide'], 'the narrow listener never ran a session');
 });
