@@ -29,8 +29,8 @@
 import type { Config } from '../config/schema.js';
 import type { EslEvent } from '../esl/channel-data.js';
 import {
-  DEFAULT_TIMERS, prepareCommand, type CommandResult, type ConnectResult, type EslTimers, type ExecuteResult,
-  type OutboundConnection, type PreparedCommand,
+  DEFAULT_TIMERS, prepareCommand, prepareExecute, type CommandResult, type ConnectResult, type EslTimers, type ExecuteResult,
+  type OutboundConnection, type PreparedCommand, type PreparedExecute,
 } from '../esl/connection.js';
 import type { CallErrorCode, CarrierRejectReason } from '../errors.js';
 import { identityForCandidate } from '../identity/candidate-identity.js';
@@ -124,6 +124,9 @@ interface SessionShared {
   readonly lingerCommand: PreparedCommand;
   readonly unreadAppFilters: readonly PreparedCommand[];
   readonly eventCommand: PreparedCommand;
+  /** The first attempt's A-leg multiset, and every later attempt's reset. */
+  readonly aLegMultiset: PreparedExecute;
+  readonly resetMultiset: PreparedExecute;
 }
 
 /** Creates the per-connection handler. See the module comment for the contract. */
@@ -141,6 +144,8 @@ export function createCallHandler(deps: CallHandlerDeps): CallHandler {
     lingerCommand: prepareCommand('linger', [String(config.esl.linger_seconds)]),
     unreadAppFilters: UNREAD_APPS.map((app) => prepareCommand('filter', ['Application', `-${app}`])),
     eventCommand: prepareCommand('event', ['json', ...SESSION_EVENTS]),
+    aLegMultiset: prepareExecute('multiset', A_LEG_MULTISET),
+    resetMultiset: prepareExecute('multiset', ATTEMPT_RESET_MULTISET),
   };
   return (conn, ctx) => new CallSession(shared, conn, ctx).ended;
 }
@@ -174,7 +179,7 @@ interface Attempt {
   bridgeUuid: string;
   /** The caller was already gone when FreeSWITCH read the bridge (see the bridge's onReply). */
   goneBeforeBridgeRead: boolean;
-  prep: ExecuteResult | undefined;
+  prep: CommandResult | undefined;
   bridge: ExecuteResult | undefined;
   /** The answered attempt's record (its SIP status comes with the completion, at the end of the call). */
   answered: AttemptRecord | undefined;
@@ -244,7 +249,7 @@ class CallSession {
     this.#kick();
   };
 
-  readonly #onPrepReply = (result: ExecuteResult): void => {
+  readonly #onPrepReply = (result: CommandResult): void => {
     if (this.#attempt) this.#attempt.prep = result;
     this.#kick();
   };
@@ -513,7 +518,7 @@ class CallSession {
       // The A-leg variables and the bridge in one write (FreeSWITCH runs queued apps in order; the previous
       // bridge, if any, has completed, so nothing runs nested inside a bridge — NOTES §4).
       const { cmdTimeout } = this.#shared;
-      conn.postExecute('multiset', this.#aLegPrepared ? ATTEMPT_RESET_MULTISET : A_LEG_MULTISET, cmdTimeout, this.#onPrepReply);
+      conn.postPrepared(this.#aLegPrepared ? this.#shared.resetMultiset : this.#shared.aLegMultiset, cmdTimeout, this.#onPrepReply);
       this.#aLegPrepared = true;
       attempt.bridgeUuid = conn.postExecute('bridge', args.arg, cmdTimeout, this.#onBridgeReply, this.#onBridgeRead);
       this.#go('bridging');

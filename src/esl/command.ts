@@ -77,12 +77,12 @@ function finishFrame(text: string): BuiltFrame {
 }
 
 /**
- * `sendmsg` executing dialplan app `app` with `arg`, tagged with `eventUuid` (FreeSWITCH echoes it as
+ * `sendmsg` executing dialplan app `app` with `arg`, tagged with `eventUuid` when given (FreeSWITCH echoes it as
  * `Application-UUID` on CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE). The argument rides in the
  * `execute-app-arg` header, as on the real switch (a 1 KiB bridge argument with an Identity header worked,
  * transcript 4d_14). No `event-lock`: on `bridge` it makes a later hangup wait (NOTES §4).
  */
-export function buildExecute(app: string, arg: string | undefined, eventUuid: string): BuiltFrame {
+export function buildExecute(app: string, arg: string | undefined, eventUuid: string | undefined): BuiltFrame {
   if (!APP_NAME_RE.test(app)) return refuse('invalid application name');
   // The same frame as buildCommand('sendmsg', [], headers) would build, without re-checking the fixed header
   // names on every call (one per bridge attempt).
@@ -92,6 +92,8 @@ export function buildExecute(app: string, arg: string | undefined, eventUuid: st
     if (LINE_BREAK_OR_NUL_RE.test(arg)) return refuse('CR, LF or NUL in header execute-app-arg');
     text += `execute-app-arg: ${arg}\n`;
   }
+  // Without one, the switch makes up the Application-UUID itself.
+  if (eventUuid === undefined) return finishFrame(`${text}\n`);
   if (typeof eventUuid !== 'string') return refuse('header value is not a string');
   if (LINE_BREAK_OR_NUL_RE.test(eventUuid)) return refuse('CR, LF or NUL in header Event-UUID');
   return finishFrame(`${text}Event-UUID: ${eventUuid}\n\n`);

@@ -143,6 +143,8 @@ interface NoticeWaiter {
 }
 
 const EMPTY_MAP: ReadonlyMap<string, string> = new Map();
+/** The deadline of a connect the connect timer bounds no later than its own would: one timer per call, not two. */
+const CONNECT_TIMER_BOUNDS: ReplyDeadline = { timeoutMs: 0, timer: undefined, awaiting: 0 };
 /** Built once: every session sends them. */
 const CONNECT_FRAME = buildCommand('connect');
 const EXIT_FRAME = buildCommand('exit');
@@ -159,6 +161,19 @@ export interface PreparedCommand {
 /** Builds `name args` once for `OutboundConnection.send` (refused frames stay refused: `send` reports them). */
 export function prepareCommand(name: Exclude<EslCommandName, 'connect' | 'sendmsg'>, args: readonly string[] = []): PreparedCommand {
   return { name, built: buildCommand(name, args) };
+}
+
+/**
+ * An `execute` built once without an Event-UUID (`prepareExecute`): for an app every call queues the same and
+ * whose completion nobody waits for (the A-leg `multiset`), so it is neither rebuilt nor tagged per call.
+ */
+export interface PreparedExecute {
+  readonly built: BuiltFrame;
+}
+
+/** Builds `sendmsg` executing `app` with `arg` once, for `OutboundConnection.postPrepared`. */
+export function prepareExecute(app: string, arg: string | undefined): PreparedExecute {
+  return { built: buildExecute(app, arg, undefined) };
 }
 
 const SENDMSG_REPLY = replyShapeOf('sendmsg');
@@ -316,7 +331,9 @@ export class OutboundConnection {
   postConnect(timeoutMs: number, done: (result: ConnectResult) => void): void {
     if (this.#connectSent) return this.#guarded(done, { ok: false, code: 'protocol_error', detail: 'connect already sent' });
     this.#connectSent = true;
-    this.#post(CONNECT_FRAME, null, timeoutMs, done, undefined);
+    // The connect timer fires first (or together, and it was set first): the silence ends the same way.
+    const bounded = this.#connectTimer !== undefined && timeoutMs >= this.#opts.connectTimeoutMs;
+    this.#post(CONNECT_FRAME, null, timeoutMs, done, undefined, bounded ? CONNECT_TIMER_BOUNDS : undefined);
   }
 
   /** Callback form of `send`. */
@@ -331,6 +348,11 @@ export class OutboundConnection {
     const withUuid = (r: CommandResult): void => done(r.ok ? { ok: true, eventUuid, replyText: r.replyText } : { ...r, eventUuid });
     this.#post(built, SENDMSG_REPLY, timeoutMs, withUuid, onReply);
     return eventUuid;
+  }
+
+  /** Queues an execute built with `prepareExecute`; `done` gets FreeSWITCH's reply (QUEUED, not done). */
+  postPrepared(prepared: PreparedExecute, timeoutMs: number, done: (result: CommandResult) => void): void {
+    this.#post(prepared.built, SENDMSG_REPLY, timeoutMs, done, undefined);
   }
 
   /** Callback form of `hangup`. */
@@ -440,11 +462,14 @@ export class OutboundConnection {
   // --- internals -------------------------------------------------------------------------------------------
 
   /** `done` gets a ConnectResult when `shape` is null (connect), a CommandResult otherwise. */
-  #post<R extends CommandResult | ConnectResult>(built: BuiltFrame, shape: ReplyShape | null, timeoutMs: number, done: (result: R) => void, onReply: (() => void) | undefined): void {
+  #post<R extends CommandResult | ConnectResult>(
+    built: BuiltFrame, shape: ReplyShape | null, timeoutMs: number, done: (result: R) => void, onReply: (() => void) | undefined,
+    deadline?: ReplyDeadline,
+  ): void {
     if (!built.ok) return this.#guarded(done, { ok: false, code: built.code, detail: built.reason } as R);
     if (this.isClosed) return this.#guarded(done, { ok: false, code: 'closed' } as R);
     this.#write(built.frame);
-    this.#inflight.push({ shape, onReply, done: done as PendingCommand['done'], deadline: this.#deadlineFor(timeoutMs) });
+    this.#inflight.push({ shape, onReply, done: done as PendingCommand['done'], deadline: deadline ?? this.#deadlineFor(timeoutMs) });
   }
 
   #guarded<R>(done: (result: R) => void, result: R): void {
@@ -476,7 +501,7 @@ export class OutboundConnection {
   }
 
   #releaseDeadline(deadline: ReplyDeadline): void {
-    if (--deadline.awaiting > 0 || deadline.timer === undefined) return;
+    if (deadline === CONNECT_TIMER_BOUNDS || --deadline.awaiting > 0 || deadline.timer === undefined) return;
     this.#timers.clearTimeout(deadline.timer);
     deadline.timer = undefined;
   }

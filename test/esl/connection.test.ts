@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { OutboundConnection, prepareCommand, type EslTimers } from '../../src/esl/connection.js';
+import { OutboundConnection, prepareCommand, prepareExecute, type EslTimers } from '../../src/esl/connection.js';
 
 /** Timers that count what is still armed. */
 function countingTimers(): EslTimers & { active: () => number } {
@@ -232,6 +232,39 @@ t.test('silence before the connect reply, and a stall mid-frame, are closed', as
   stall.peer.write('Content-Length: 100\nContent-Type: text/event-json\n\n{"Event-Na');
   t.equal((await stall.conn.closed).reason, 'timeout');
   assertClean(t, stall);
+});
+
+t.test('a silent connect: one timer when the connect timer bounds it no later, its own deadline when that comes first', async (t) => {
+  const covered = await pair(t, { connectTimeoutMs: 60 });
+  const late = covered.conn.connect(60);
+  t.equal(covered.timers.active(), 1, 'the connect timer alone');
+  t.same(await late, { ok: false, code: 'closed', detail: 'no connect reply in time' }, 'ended by the connect timer');
+  t.equal((await covered.conn.closed).reason, 'timeout');
+  assertClean(t, covered);
+  const sooner = await pair(t, { connectTimeoutMs: 5000 });
+  const early = sooner.conn.connect(40);
+  t.equal(sooner.timers.active(), 2, 'the connect timer and the shorter deadline');
+  t.same(await early, { ok: false, code: 'timeout' }, 'ended by its own deadline');
+  t.equal((await sooner.conn.closed).reason, 'timeout');
+  assertClean(t, sooner);
+});
+
+t.test('a prepared execute: built once, no Event-UUID, the reply as a command result', async (t) => {
+  const multiset = prepareExecute('multiset', 'a=1 b=2');
+  const unsafe = prepareExecute('set', 'a=1\n\napi status');
+  const p = await connectedPair(t);
+  const results: unknown[] = [];
+  p.conn.postPrepared(unsafe, 1000, (r) => results.push(r));
+  t.match(results, [{ ok: false, code: 'unsafe_command' }], 'refused at once, nothing written');
+  p.conn.postPrepared(multiset, 1000, (r) => results.push(r));
+  await p.receivedUntil('a=1 b=2\n\n');
+  t.ok(p.received().endsWith('connect\n\nsendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: a=1 b=2\n\n'), 'the frame, without Event-UUID');
+  p.peer.write(reply('+OK'));
+  while (results.length < 2) await new Promise<void>((r) => p.daemonSide.once('data', () => r()));
+  t.same(results[1], { ok: true, replyText: '+OK' });
+  p.peer.end();
+  await p.conn.closed;
+  assertClean(t, p);
 });
 
 t.test('events, notices, listener errors, backlog and afterSeq', async (t) => {
