@@ -47,6 +47,24 @@ const EMPTY: readonly EslFrame[] = Object.freeze([]);
 const CONTENT_LENGTH_RE = /^[0-9]{1,10}$/;
 const SPACE = 0x20;
 const BLANK_LINE = Buffer.from('\n\n');
+/**
+ * The two blocks FreeSWITCH sends most, byte for byte: a command reply (`Content-Type: command/reply`, then its
+ * `Reply-Text`) and a JSON event's head (`Content-Length: N`, then `Content-Type: text/event-json`). Eleven of a
+ * call's ~14 frames are one of them; read straight from the chunk, they skip cutting the block as a string and
+ * parsing its lines (see #knownBlock), and give the same frame the general path would.
+ */
+const REPLY_HEAD = Buffer.from('Content-Type: command/reply\nReply-Text: ');
+const EVENT_HEAD = Buffer.from('Content-Length: ');
+const EVENT_TAIL = Buffer.from('\nContent-Type: text/event-json\n\n');
+const MAX_LENGTH_DIGITS = 10;
+
+/** `chunk` holds `bytes` at `at` (and within `end`). */
+function startsWith(chunk: Buffer, at: number, end: number, bytes: Buffer): boolean {
+  if (end - at < bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (chunk[at + i] !== bytes[i]) return false;
+  return true;
+}
+
 /** Header blocks longer than this (the connect reply: 100+ lines) are read lazily (see HeaderBlock). */
 const LAZY_HEADER_LINES = 24;
 
@@ -173,6 +191,15 @@ export class FrameParser {
         continue;
       }
       if (this.#headerLen === 0 && chunk[pos] !== LF && chunk[pos] !== CR) {
+        const after = this.#commandLine ? -1 : this.#knownBlock(chunk, pos, end);
+        if (after !== -1) {
+          pos = after;
+          if (this.#lastReply !== undefined) {
+            (frames ??= []).push(this.#lastReply);
+            this.#lastReply = undefined;
+          }
+          continue;
+        }
         // The usual case: a whole header block in this chunk, LF-only as FreeSWITCH writes it. Cut it as one
         // string instead of a Buffer per line plus a concat (the connect reply has 100+ lines per call).
         const blank = chunk.indexOf(BLANK_LINE, pos);
@@ -233,6 +260,51 @@ export class FrameParser {
       this.#headerParts = [Buffer.concat(this.#headerParts)];
     }
     return { ok: true, frames: frames ?? EMPTY };
+  }
+
+  /** The reply frame #knownBlock just read. */
+  #lastReply: EslFrame | undefined;
+
+  /**
+   * A whole REPLY_HEAD or EVENT_HEAD block at `pos`: reads it (a reply into #lastReply; an event's head starts its
+   * body) and returns where it ends; -1 for anything else, and for whatever the general path would refuse or
+   * treat specially (a CR, an empty or oversize body, a block over the bound), which then reads it as before.
+   */
+  #knownBlock(chunk: Buffer, pos: number, end: number): number {
+    if (startsWith(chunk, pos, end, REPLY_HEAD)) {
+      const start = pos + REPLY_HEAD.length;
+      const lf = chunk.indexOf(LF, start);
+      if (lf === -1 || lf + 1 >= end || chunk[lf + 1] !== LF || lf + 2 - pos > this.#max) return -1;
+      for (let i = start; i < lf; i++) if (chunk[i] === CR) return -1;
+      const headers = new Map<string, string>();
+      headers.set('Content-Type', 'command/reply');
+      headers.set('Reply-Text', chunk.toString('utf8', start, lf));
+      this.#lastReply = { command: undefined, headers, body: undefined };
+      return lf + 2;
+    }
+    if (startsWith(chunk, pos, end, EVENT_HEAD)) {
+      const start = pos + EVENT_HEAD.length;
+      let i = start;
+      while (i < end && i - start < MAX_LENGTH_DIGITS && chunk[i]! >= 0x30 && chunk[i]! <= 0x39) i++;
+      if (i === start || !startsWith(chunk, i, end, EVENT_TAIL) || i + EVENT_TAIL.length - pos > this.#max) return -1;
+      const digits = chunk.toString('latin1', start, i);
+      const length = Number(digits);
+      if (length === 0 || length > this.#max) return -1;
+      const headers = new Map<string, string>();
+      headers.set('Content-Length', digits);
+      headers.set('Content-Type', 'text/event-json');
+      this.#startBody(undefined, headers, length);
+      return i + EVENT_TAIL.length;
+    }
+    return -1;
+  }
+
+  #startBody(command: string | undefined, headers: ReadonlyMap<string, string>, length: number): void {
+    this.#pendingHeaders = { command, headers };
+    // Allocated once at its announced size (bounded above), so a body split over many chunks is copied once.
+    this.#body = Buffer.allocUnsafe(length);
+    this.#bodyFilled = 0;
+    this.#bodyRemaining = length;
   }
 
   #fail(code: FrameErrorCode, detail: string, frames: EslFrame[] | undefined): FrameParseResult {
@@ -301,11 +373,7 @@ export class FrameParser {
     const length = Number(lengthText.trim());
     if (length > this.#max) return { ok: false, code: 'frame_too_large', detail: `body over ${this.#max} bytes` };
     if (length === 0) return { ok: true, frame: { command, headers, body: undefined } };
-    this.#pendingHeaders = { command, headers };
-    // Allocated once at its announced size (bounded above), so a body split over many chunks is copied once.
-    this.#body = Buffer.allocUnsafe(length);
-    this.#bodyFilled = 0;
-    this.#bodyRemaining = length;
+    this.#startBody(command, headers, length);
     return { ok: true, frame: undefined };
   }
 

@@ -178,6 +178,21 @@ t.test('a block whole in one chunk and the same block fed byte by byte give the 
     ['block exactly at the bound', block(10), Buffer.byteLength(block(10))],
     ['block one byte over the bound', block(10), Buffer.byteLength(block(10)) - 1],
     ['two frames', `${reply.toString()}${reply.toString()}`, MAX],
+    // The shapes read straight from the chunk (REPLY_HEAD, EVENT_HEAD) and their near misses.
+    ['reply with an empty text', 'Content-Type: command/reply\nReply-Text: \n\n', MAX],
+    ['reply with a CR in its text', 'Content-Type: command/reply\nReply-Text: +OK\rx\n\n', MAX],
+    ['reply text ending in CR', 'Content-Type: command/reply\nReply-Text: +OK\r\n\n', MAX],
+    ['reply with UTF-8 and a colon', 'Content-Type: command/reply\nReply-Text: -ERR café: é\n\n', MAX],
+    ['reply with another header after it', 'Content-Type: command/reply\nReply-Text: +OK\nJob-UUID: j1\n\n', MAX],
+    ['reply exactly at the bound', 'Content-Type: command/reply\nReply-Text: +OK\n\n', 45],
+    ['reply one byte over the bound', 'Content-Type: command/reply\nReply-Text: +OK\n\n', 44],
+    ['event head with leading zeros', `Content-Length: 00${json.length}\nContent-Type: text/event-json\n\n${json}`, MAX],
+    ['event head with length 0', 'Content-Length: 0\nContent-Type: text/event-json\n\n', MAX],
+    ['event head with 11 digits', 'Content-Length: 00000000001\nContent-Type: text/event-json\n\nx', MAX],
+    ['event body over the bound', `Content-Length: ${json.length}\nContent-Type: text/event-json\n\n${json}`, json.length - 1],
+    ['event head, then a plain event', `Content-Length: 2\nContent-Type: text/event-plain\n\nab`, MAX],
+    ['event head with a third header', `Content-Length: 2\nContent-Type: text/event-json\nX: y\n\n{}`, MAX],
+    ['reply, event and reply in one chunk', `${reply.toString()}${event.toString()}${reply.toString()}`, MAX],
   ];
   for (const [name, text, max] of rows) {
     const whole = feed([Buffer.from(text)], max);
