@@ -332,7 +332,7 @@ class CallSession {
         return this.#bridgingStep(this.#attempt!);
       case 'ringing': {
         const a = this.#attempt!;
-        if (w!.completion(a.bridgeUuid) === undefined && a.timing.bridgedAt === null && !w!.aLegGone && !w!.closed && !this.#timedOut) return;
+        if (!this.#ringingOver(a, w!) && !this.#timedOut) return;
         this.#clearTimer();
         return this.#rang(a, w!);
       }
@@ -542,7 +542,14 @@ class CallSession {
     const plan = this.#identityPlan!;
     if (plan.level !== null) this.#shared.deps.metrics.attestation(plan.level, plan.mode, plan.downgraded);
     this.#go('ringing');
-    this.#bound(this.#shared.attemptBoundMs);
+    // Not when the ringing is already over (the answer or the failure read in the same chunk as the bridge's
+    // reply): a timer made only to be cleared in the next step costs more than the check.
+    if (!this.#ringingOver(a, this.#watch!)) this.#bound(this.#shared.attemptBoundMs);
+  }
+
+  /** The attempt stopped ringing: its completion, CHANNEL_BRIDGE, the caller's hangup or the close has come. */
+  #ringingOver(a: Attempt, w: ChannelWatch): boolean {
+    return w.completion(a.bridgeUuid) !== undefined || a.timing.bridgedAt !== null || w.aLegGone || w.closed;
   }
 
   /** The ringing ended: answered, the caller gone, the bridge completed, the bound reached or the socket closed. */
