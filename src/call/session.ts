@@ -451,7 +451,7 @@ class CallSession {
       }
     }
     this.#plan = lookup.plan;
-    // The origid goes into a PASSporT only; a call without one skips the UUID (~0.7% of a call's CPU).
+    // The origid goes into a PASSporT only: a call that signs none makes no UUID for it.
     if (candidates.some((pc) => pc.identity.mode === 'passport')) this.#origid = deps.newUuid();
     this.#nextAttempt();
   }

@@ -163,6 +163,8 @@ export class FrameParser {
   #bodyFilled = 0;
   #pendingHeaders: { command: string | undefined; headers: ReadonlyMap<string, string> } | undefined;
   #error: { code: FrameErrorCode; detail: string } | undefined;
+  /** The reply frame #knownBlock just read (handed to the caller at once). */
+  #lastReply: EslFrame | undefined;
 
   constructor(options: FrameParserOptions) {
     this.#max = options.maxFrameBytes;
@@ -261,9 +263,6 @@ export class FrameParser {
     }
     return { ok: true, frames: frames ?? EMPTY };
   }
-
-  /** The reply frame #knownBlock just read. */
-  #lastReply: EslFrame | undefined;
 
   /**
    * A whole REPLY_HEAD or EVENT_HEAD block at `pos`: reads it (a reply into #lastReply; an event's head starts its

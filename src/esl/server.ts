@@ -76,7 +76,7 @@ const ALLOW_CACHE_MAX = 1024;
  * is a process on this host, and such a process chooses its source address: any loopback address, or another
  * of the host's own (connecting from 192.0.2.2 to 127.0.0.1 works). When the list admits the listener's WHOLE
  * loopback range (127.0.0.0/8, or ::1), a peer refused for its source could come back from an admitted one, so
- * the check keeps no one out; it is skipped there (it cost a getpeername per call, ~1.6% of one) and applied as
+ * the check keeps no one out; it is skipped there (it cost a getpeername(2) per call) and applied as
  * configured everywhere else — any other listen address, or a list that admits only part of the range.
  */
 export function peerCheckNeeded(host: string, allowFrom: readonly string[]): boolean {
