@@ -79,7 +79,6 @@ export class ChannelWatch {
   #onEvent(event: EslEvent): void {
     // The filter should deliver only our channel's events; anything else is ignored, never trusted.
     if (event.headers.get('Unique-ID') !== this.#uuid) return;
-    const at = this.#now();
     const attempt = this.#attempt;
     // Every event the switch sends after the A-leg's hangup carries this, the bridge's completion included.
     if (event.headers.get('Answer-State') === 'hangup') this.hungUp = true;
@@ -90,7 +89,8 @@ export class ChannelWatch {
         break;
       }
       case 'CHANNEL_BRIDGE':
-        if (attempt && attempt.bridgedAt === null) attempt.bridgedAt = at;
+        // The clock is read only here: the other events need no time.
+        if (attempt && attempt.bridgedAt === null) attempt.bridgedAt = this.#now();
         break;
       case 'CHANNEL_HANGUP':
         // Not subscribed (SESSION_EVENTS), but a switch that sends it anyway is saying the same thing.
