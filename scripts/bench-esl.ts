@@ -1,9 +1,11 @@
 /**
  * `npm run bench:esl [-- --quick] [--rounds N] [--seconds N] [--fixed-seconds N] [--sessions N] [--concurrency N]
  * [--log-level L] [--cpu-prof DIR] [--saturation-only [--alloc-prof FILE] | --rate-only R [--cold] [--gc-log] | --memory-only] [--bare | --required] [--node-arg FLAG] [--no-node-flags]
- * [--against DIR [--against-log-level L]]` (--against: this checkout's daemon and DIR's build under load together,
- * see compareBuilds; --against-log-level: the log level of DIR's daemon, so `--against . --against-log-level info`
- * compares this build at --log-level with itself writing the per-call info line)
+ * [--against DIR [--against-log-level L] [--against-node-arg FLAG]]` (--against: this checkout's daemon and DIR's build
+ * under load together, see compareBuilds; --against-log-level: the log level of DIR's daemon, so `--against .
+ * --against-log-level info` compares this build at --log-level with itself writing the per-call info line;
+ * --against-node-arg, repeatable: an extra node flag for DIR's daemon only, so `--against . --against-node-arg F`
+ * compares this build with itself run with F)
  * (--saturation-only: one saturation window of the daemon alone — with --bare, of the bare same-exchange
  * responder, with --required, of the required-work reference — e.g. to profile it with --cpu-prof, which profiles
  * the bare responders too, or to compare two builds in interleaved runs; --rate-only R: one saturation window to
@@ -111,6 +113,7 @@ const gcLogWanted = process.argv.includes('--gc-log');
 const againstDir = argValue('--against');
 /** The log level of the other daemon of --against (default: --log-level's): `--against . --against-log-level info` is what the per-call summary line costs. */
 const againstLogLevel = argValue('--against-log-level') ?? logLevel;
+const againstNodeArgs = argValues('--against-node-arg');
 
 type BareMode = 'daemon' | 'pipelined' | 'required';
 
@@ -205,7 +208,7 @@ async function compareBuilds(dir: string, replica: string, otherDir: string): Pr
   mkdirSync(dirA);
   mkdirSync(dirB);
   const a = (await startDaemonTarget(dirA, replica)).target;
-  const b = await startDaemonTarget(dirB, replica, undefined, entry, againstLogLevel).then((r) => r.target, async (err: unknown) => {
+  const b = await startDaemonTarget(dirB, replica, undefined, entry, againstLogLevel, againstNodeArgs).then((r) => r.target, async (err: unknown) => {
     await a.stop();
     throw err;
   });
@@ -342,7 +345,7 @@ function prepareProcess(pid: number, cpu: number): { pinned: boolean; nofile: nu
   return { pinned, nofile: openFilesLimit(pid).soft };
 }
 
-async function startDaemonTarget(dir: string, replica: string, gcLog?: string, entry?: string, level: string = logLevel): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
+async function startDaemonTarget(dir: string, replica: string, gcLog?: string, entry?: string, level: string = logLevel, extraNodeArgs: readonly string[] = []): Promise<{ target: Target; daemon: DaemonProcess; env: Record<string, unknown> }> {
   const daemon = await startDaemon({
     dir,
     replica,
@@ -352,7 +355,7 @@ async function startDaemonTarget(dir: string, replica: string, gcLog?: string, e
     config: { log: { level: 'info' }, esl: { max_sessions: Math.max(20_000, sessions + 1000) } },
     nodeFlags,
     nodeArgs: [
-      ...argValues('--node-arg'), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
+      ...argValues('--node-arg'), ...extraNodeArgs, ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []),
       ...(gcLog !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'gc-observer.cjs')] : []),
       ...(allocProf !== undefined ? ['--require', join(REPO_ROOT, 'scripts', 'bench', 'alloc-sampler.cjs')] : []),
     ],
