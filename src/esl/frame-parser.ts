@@ -363,7 +363,7 @@ export class FrameParser {
       n += 3;
     }
     const headers: ReadonlyMap<string, string> =
-      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.ints.slice(0, n)) : headerMap(text, scratch.ints, n);
+      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.keep(n)) : headerMap(text, scratch.ints, n);
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
     if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {

@@ -154,7 +154,7 @@ export function scanFlatJsonObject(b: Buffer): Int32Array | null {
     }
   }
   while (i < len && isJsonSpace(b[i]!)) i++;
-  return i === len ? scratch.ints.slice(0, n) : null;
+  return i === len ? scratch.keep(n) : null;
 }
 
 /**
