@@ -11,6 +11,7 @@
  * `JSON.parse` would give (a repeated key gives its last value, as there).
  */
 import { HeaderView } from './header-view.js';
+import { simdScan } from './json-scan.js';
 import { OffsetScratch } from './offset-scratch.js';
 
 const QUOTE = 0x22;
@@ -94,8 +95,17 @@ function stringArrayEnd(b: Buffer, i: number): number | undefined {
   }
 }
 
-/** The entries of a flat all-string JSON object (see the module comment), or null when the body is not one. */
+/**
+ * The entries of a flat all-string JSON object (see the module comment), or null when the body is not one: by the
+ * SIMD scanner (json-scan.ts) where it can, else by {@link scanFlatJsonObjectJs}.
+ */
 export function scanFlatJsonObject(b: Buffer): Int32Array | null {
+  const entries = simdScan(b);
+  return entries === undefined ? scanFlatJsonObjectJs(b) : entries;
+}
+
+/** {@link scanFlatJsonObject} in JavaScript: the reference the SIMD scanner is tested against, and its fallback. */
+export function scanFlatJsonObjectJs(b: Buffer): Int32Array | null {
   scratch.start();
   const len = b.length;
   let i = 0;

@@ -28,21 +28,26 @@ export class OffsetScratch {
     return this.ints;
   }
 
-  /**
-   * The first `n` ints, copied out to outlive the parse. A small copy lives in Node's Buffer pool (a slice of a
-   * shared 8 KB slab, 8-byte aligned): `Int32Array.prototype.slice` gets its own backing store from malloc each
-   * time, about twice the cost of this copy for a JSON event's ~300 offsets.
-   */
+  /** The first `n` ints, copied out to outlive the parse (see {@link keepInts}). */
   keep(n: number): Int32Array {
-    const bytes = n * 4;
-    if (bytes > 0 && bytes < POOLED_BYTES) {
-      const pooled = Buffer.allocUnsafe(bytes);
-      if ((pooled.byteOffset & 3) === 0) {
-        const kept = new Int32Array(pooled.buffer, pooled.byteOffset, n);
-        kept.set(this.ints.subarray(0, n));
-        return kept;
-      }
-    }
-    return this.ints.slice(0, n);
+    return keepInts(this.ints, 0, n);
   }
+}
+
+/**
+ * `src[from, from + n)`, copied. A small copy lives in Node's Buffer pool (a slice of a shared 8 KB slab, 8-byte
+ * aligned): `Int32Array.prototype.slice` gets its own backing store from malloc each time, about twice the cost of
+ * this copy for a JSON event's ~300 offsets.
+ */
+export function keepInts(src: Int32Array, from: number, n: number): Int32Array {
+  const bytes = n * 4;
+  if (bytes > 0 && bytes < POOLED_BYTES) {
+    const pooled = Buffer.allocUnsafe(bytes);
+    if ((pooled.byteOffset & 3) === 0) {
+      const kept = new Int32Array(pooled.buffer, pooled.byteOffset, n);
+      kept.set(src.subarray(from, from + n));
+      return kept;
+    }
+  }
+  return src.slice(from, from + n);
 }
