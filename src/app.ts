@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createCallPlanner } from './call/planner.js';
 import { createCallHandler, type CallHandler } from './call/session.js';
 import type { Config } from './config/schema.js';
-import { jsonScanner } from './esl/json-scan.js';
+import { eslScanner } from './esl/simd-scan.js';
 import { createEslServer, type EslServer } from './esl/server.js';
 import { loadSigningKeys, type ReadKeyFile, type SigningKeys } from './identity/keys.js';
 import { createScheduler, callrouterJobs, type Scheduler } from './jobs/scheduler.js';
@@ -209,7 +209,7 @@ export function createApp(initial: Config, deps: AppDeps): App {
           ready: readiness().every((r) => r.ok),
           version: deps.version ?? 'unknown',
           // `js` where this CPU or V8 lacks WebAssembly SIMD: JSON events then cost more to read (README, Performance).
-          json_scanner: jsonScanner,
+          esl_scanner: eslScanner,
           config: redactForLog(config),
         },
         'callrouter ready',

@@ -13,7 +13,8 @@
  * large chunk in memory, and nothing is kept between frames.
  */
 import { HeaderView } from './header-view.js';
-import { OffsetScratch } from './offset-scratch.js';
+import { keepInts, OffsetScratch } from './offset-scratch.js';
+import { headerLines, simdHeaderBlock } from './simd-scan.js';
 
 /** One parsed frame. Header names are case-sensitive as sent; values are raw (not URL-decoded). */
 export interface EslFrame {
@@ -203,7 +204,17 @@ export class FrameParser {
           continue;
         }
         // The usual case: a whole header block in this chunk, LF-only as FreeSWITCH writes it. Cut it as one
-        // string instead of a Buffer per line plus a concat (the connect reply has 100+ lines per call).
+        // string instead of a Buffer per line plus a concat (the connect reply has 100+ lines per call), its lines
+        // found by the SIMD scan when it reads the block, else below.
+        const blockEnd = this.#commandLine ? -1 : simdHeaderBlock(chunk, pos, end);
+        if (blockEnd !== -1 && blockEnd - pos <= this.#max) {
+          const text = chunk.toString('latin1', pos, blockEnd - 1);
+          pos = blockEnd;
+          const parsed = this.#headerFrame(undefined, text, headerLines.offsets, headerLines.count, false);
+          if (!parsed.ok) return this.#fail(parsed.code, parsed.detail, frames);
+          if (parsed.frame) (frames ??= []).push(parsed.frame);
+          continue;
+        }
         const blank = chunk.indexOf(BLANK_LINE, pos);
         // Same bound as line by line, which counts the blank line too.
         if (blank !== -1 && blank + 2 - pos <= this.#max) {
@@ -362,8 +373,15 @@ export class FrameParser {
       pushOffsets(n, lineStart, colon, lineEnd);
       n += 3;
     }
+    return this.#headerFrame(command, text, scratch.ints, n, trimmed);
+  }
+
+  /** The frame of a header block whose lines are at `offsets[0, n)` (name start, colon, line end), or its body pending. */
+  #headerFrame(command: string | undefined, text: string, offsets: Int32Array, n: number, trimmed: boolean):
+    | { ok: true; frame: EslFrame | undefined }
+    | { ok: false; code: FrameErrorCode; detail: string } {
     const headers: ReadonlyMap<string, string> =
-      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, scratch.keep(n)) : headerMap(text, scratch.ints, n);
+      n > LAZY_HEADER_LINES * 3 && !trimmed ? new HeaderBlock(text, keepInts(offsets, 0, n)) : headerMap(text, offsets, n);
     const lengthText = headers.get('Content-Length');
     if (lengthText === undefined) return { ok: true, frame: { command, headers, body: undefined } };
     if (!CONTENT_LENGTH_RE.test(lengthText.trim())) {

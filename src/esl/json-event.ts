@@ -11,7 +11,7 @@
  * `JSON.parse` would give (a repeated key gives its last value, as there).
  */
 import { HeaderView } from './header-view.js';
-import { simdScan } from './json-scan.js';
+import { simdJsonScan } from './simd-scan.js';
 import { OffsetScratch } from './offset-scratch.js';
 
 const QUOTE = 0x22;
@@ -97,10 +97,10 @@ function stringArrayEnd(b: Buffer, i: number): number | undefined {
 
 /**
  * The entries of a flat all-string JSON object (see the module comment), or null when the body is not one: by the
- * SIMD scanner (json-scan.ts) where it can, else by {@link scanFlatJsonObjectJs}.
+ * SIMD scanner (simd-scan.ts) where it can, else by {@link scanFlatJsonObjectJs}.
  */
 export function scanFlatJsonObject(b: Buffer): Int32Array | null {
-  const entries = simdScan(b);
+  const entries = simdJsonScan(b);
   return entries === undefined ? scanFlatJsonObjectJs(b) : entries;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The part of the WebAssembly JS API that json-scan.ts uses. TypeScript declares it in its DOM library, which this
+ * The part of the WebAssembly JS API that simd-scan.ts uses. TypeScript declares it in its DOM library, which this
  * project does not compile with (and @types/node 20 does not declare it).
  */
 declare namespace WebAssembly {

@@ -15,6 +15,12 @@ function feed(chunks: Buffer[], max = MAX): { frames: EslFrame[]; error?: string
   return { frames };
 }
 
+/** What a frame reads as: its command, its headers iterated and each looked up by name, its body. */
+function view(f: EslFrame): unknown[] {
+  const entries = [...f.headers];
+  return [f.command, entries, entries.map(([k]) => [f.headers.get(k), f.headers.has(k)]), f.headers.size, f.body?.toString('latin1')];
+}
+
 const reply = Buffer.from('Content-Type: command/reply\nReply-Text: +OK Events Enabled\n\n');
 const json = '{"Event-Name":"CHANNEL_HANGUP","Hangup-Cause":"NORMAL_CLEARING"}';
 const event = Buffer.from(`Content-Length: ${json.length}\nContent-Type: text/event-json\n\n${json}`);
@@ -193,15 +199,48 @@ t.test('a block whole in one chunk and the same block fed byte by byte give the 
     ['event head, then a plain event', `Content-Length: 2\nContent-Type: text/event-plain\n\nab`, MAX],
     ['event head with a third header', `Content-Length: 2\nContent-Type: text/event-json\nX: y\n\n{}`, MAX],
     ['reply, event and reply in one chunk', `${reply.toString()}${event.toString()}${reply.toString()}`, MAX],
+    // The SIMD block scan (simd-scan.wat, headerLines) reads or declines each of these; byte by byte never uses it.
+    ['a connect-reply-sized block (read on demand)', `${Array.from({ length: 150 }, (_, i) => `Header-Name-${i}: value%20${'x'.repeat(i % 40)}`).join('\n')}\n\n`, MAX],
+    ['values with colons, around the 16-byte steps', 'A: b:c:d\nBBBBBBBBBBBBBB: x\nCCCCCCCCCCCCCCC: :\nDDDDDDDDDDDDDDDD::\n\n', MAX],
+    ['an empty value, with and without its space', 'A:\nB: \nC:  \n\n', MAX],
+    ['a space before the colon', 'Name : v\nOther: w\n\n', MAX],
+    ['a space before a colon in a block read on demand', `Name : v\n${Array.from({ length: 40 }, (_, i) => `H-${i}: v`).join('\n')}\n\n`, MAX],
+    ['a space and a tab starting a name', ' Name: v\n\tOther: w\n\n', MAX],
+    ['an empty name', ': v\n\n', MAX],
+    ['a line without colon among others', 'A: b\nnocolon\nC: d\n\n', MAX],
+    ['a colon only in the next line', 'A b\nC: d\n\n', MAX],
+    ['a tab, a NUL and a DEL in values', 'A: b\tc\nB: x\u0000y\nC: \u007f\n\n', MAX],
+    ['UTF-8 in a value and in a name', 'A: café\nNäme: v\n\n', MAX],
+    ['a value ending in spaces', 'A: b  \nB: c\n\n', MAX],
+    ['a block over the SIMD scan\'s 16 KB', `${Array.from({ length: 700 }, (_, i) => `H-${i}: ${'v'.repeat(20)}`).join('\n')}\n\n`, MAX],
+    ['a block, then half of the next', `A: b\n\nContent-Type: command/reply\nReply-Te`, MAX],
+    ['a block with Content-Length and its body', 'X: y\nContent-Length: 3\n\nabcA: b\n\n', MAX],
+    ['a bad Content-Length', 'Content-Length: 3x\n\nabc', MAX],
   ];
   for (const [name, text, max] of rows) {
     const whole = feed([Buffer.from(text)], max);
     const bytewise = feed(Array.from(Buffer.from(text), (b) => Buffer.from([b])), max);
     t.equal(whole.error, bytewise.error, `${name}: same error`);
-    t.same(
-      whole.frames.map((f) => [f.command, [...f.headers], f.body?.toString()]),
-      bytewise.frames.map((f) => [f.command, [...f.headers], f.body?.toString()]),
-      `${name}: same frames`,
-    );
+    t.same(whole.frames.map(view), bytewise.frames.map(view), `${name}: same frames`);
   }
+});
+
+t.test('mutated header blocks (seeded): whole and byte by byte give the same frames and errors', async (t) => {
+  const base = Buffer.from(`${Array.from({ length: 30 }, (_, i) => `Header-${i}: value-${'v'.repeat(i % 19)}`).join('\n')}\nContent-Length: 2\n\nab`);
+  const alphabet = [0x3a, 0x20, 0x09, 0x0d, 0x0a, 0x00, 0x7f, 0x80, 0xc3, 0xa9, 0x41];
+  let seed = 11;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  let failures = 0;
+  for (let i = 0; i < 2000; i++) {
+    const text = Buffer.from(base);
+    for (let e = 1 + rand(3); e > 0; e--) text[rand(text.length)] = alphabet[rand(alphabet.length)]!;
+    const whole = feed([text]);
+    const bytewise = feed(Array.from(text, (b) => Buffer.from([b])));
+    const same = whole.error === bytewise.error && JSON.stringify(whole.frames.map(view)) === JSON.stringify(bytewise.frames.map(view));
+    if (!same && failures++ < 5) t.fail(`mutation ${i}: ${JSON.stringify(text.toString('latin1'))}`);
+  }
+  t.equal(failures, 0);
 });

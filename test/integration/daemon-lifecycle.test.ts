@@ -53,7 +53,7 @@ t.test('start line, quiet info logs, SIGTERM drains a live call and exits 0', as
 
   // The start line carries the effective config: where the key lives, never what it is.
   const ready = d.logs.find((l) => l.msg === 'callrouter ready')!;
-  t.match(ready, { level: 'info', ready: true, json_scanner: 'simd', config: { identity: { signing: { key_file: keyFile, x5u: 'https://cert.example.org/sp.pem' } }, shutdown: { grace_seconds: 30 } } });
+  t.match(ready, { level: 'info', ready: true, esl_scanner: 'simd', config: { identity: { signing: { key_file: keyFile, x5u: 'https://cert.example.org/sp.pem' } }, shutdown: { grace_seconds: 30 } } });
   const keyBody = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----')).join('');
   const stdout = JSON.stringify(d.logs);
   t.notOk(/PRIVATE KEY|BEGIN /.test(stdout), 'no PEM armour in any log line');

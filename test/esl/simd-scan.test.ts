@@ -2,14 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { assembleWat, MODULE_PATH, renderModule } from '../../scripts/assemble-wasm.js';
 import { FrameParser } from '../../src/esl/frame-parser.js';
-import { jsonScanner, SIMD_SCAN_MAX_BYTES, simdScan } from '../../src/esl/json-scan.js';
+import { eslScanner, headerLines, SIMD_HEADER_MAX_BYTES, SIMD_JSON_MAX_BYTES, simdHeaderBlock, simdJsonScan } from '../../src/esl/simd-scan.js';
 import { scanFlatJsonObject, scanFlatJsonObjectJs } from '../../src/esl/json-event.js';
 import { readTranscript, TRANSCRIPT_DIR } from '../fake-freeswitch/transcript.js';
 
 /** null when the SIMD scanner gives exactly the JavaScript scanner's answer for `body`, else what differs. */
 function differs(body: Buffer): string | null {
   const js = scanFlatJsonObjectJs(body);
-  const simd = simdScan(body);
+  const simd = simdJsonScan(body);
   if (simd === undefined) return 'the SIMD scanner did not read it';
   if (js === null || simd === null) return js === simd ? null : `js ${js === null ? 'rejects' : 'accepts'}, simd ${simd === null ? 'rejects' : 'accepts'}`;
   return js.length === simd.length && js.every((v, i) => v === simd[i]) ? null : `offsets: js ${Array.from(js).join(',')} simd ${Array.from(simd).join(',')}`;
@@ -29,12 +29,12 @@ function rand(n: number): number {
   return seed % n;
 }
 
-t.test('the module is what json-scan.wat assembles to (npm run assemble:wasm)', async (t) => {
+t.test('the module is what simd-scan.wat assembles to (npm run assemble:wasm)', async (t) => {
   t.equal(readFileSync(MODULE_PATH, 'utf8'), renderModule(await assembleWat()));
 });
 
 t.test('this V8 runs the SIMD scanner (else every test below would compare the JavaScript scanner with itself)', async (t) => {
-  t.equal(jsonScanner, 'simd');
+  t.equal(eslScanner, 'simd');
 });
 
 t.test('one row per rule: the SIMD scanner answers as the JavaScript scanner does', async (t) => {
@@ -136,7 +136,7 @@ t.test('every JSON event of the real switch: the same offsets', { skip: existsSy
       for (const frame of parser.push(chunk.bytes).frames) {
         if (frame.headers.get('Content-Type') !== 'text/event-json' || !frame.body) continue;
         events++;
-        t.not(simdScan(frame.body), null, `${name}: event ${events} accepted`);
+        t.not(simdJsonScan(frame.body), null, `${name}: event ${events} accepted`);
         t.equal(differs(frame.body), null, `${name}: event ${events}`);
       }
     }
@@ -146,28 +146,81 @@ t.test('every JSON event of the real switch: the same offsets', { skip: existsSy
 
 t.test('a shorter body after a longer one is read alone: nothing of the earlier text completes it', async (t) => {
   const long = `{"a":"${'b'.repeat(200)}"}`;
-  t.not(simdScan(Buffer.from(long)), null);
+  t.not(simdJsonScan(Buffer.from(long)), null);
   // The same bytes cut inside the string: the earlier scan left the rest of it in the module's memory.
-  t.equal(simdScan(Buffer.from(long.slice(0, 100))), null);
-  t.equal(simdScan(Buffer.from(long.slice(0, long.length - 1))), null);
+  t.equal(simdJsonScan(Buffer.from(long.slice(0, 100))), null);
+  t.equal(simdJsonScan(Buffer.from(long.slice(0, long.length - 1))), null);
 });
 
 t.test('offsets returned stay as they were after later scans', async (t) => {
-  const first = simdScan(Buffer.from('{"a":"b","cc":"dd"}'))!;
+  const first = simdJsonScan(Buffer.from('{"a":"b","cc":"dd"}'))!;
   const copy = Array.from(first);
-  for (let i = 0; i < 50; i++) simdScan(Buffer.from(`{"${'x'.repeat(i)}":"${'y'.repeat(i)}","z":"w"}`));
+  for (let i = 0; i < 50; i++) simdJsonScan(Buffer.from(`{"${'x'.repeat(i)}":"${'y'.repeat(i)}","z":"w"}`));
   t.same(Array.from(first), copy);
 });
 
-t.test(`a body over ${SIMD_SCAN_MAX_BYTES} bytes goes to the JavaScript scanner, with the same answer`, async (t) => {
-  const big = Buffer.from(`{"Event-Name":"E","v":"${'x'.repeat(SIMD_SCAN_MAX_BYTES)}"}`);
-  t.equal(simdScan(big), undefined);
+t.test(`a body over ${SIMD_JSON_MAX_BYTES} bytes goes to the JavaScript scanner, with the same answer`, async (t) => {
+  const big = Buffer.from(`{"Event-Name":"E","v":"${'x'.repeat(SIMD_JSON_MAX_BYTES)}"}`);
+  t.equal(simdJsonScan(big), undefined);
   t.same(Array.from(scanFlatJsonObject(big)!), Array.from(scanFlatJsonObjectJs(big)!));
-  const atCap = Buffer.from(`{"v":"${'x'.repeat(SIMD_SCAN_MAX_BYTES - 8)}"}`);
-  t.equal(atCap.length, SIMD_SCAN_MAX_BYTES);
+  const atCap = Buffer.from(`{"v":"${'x'.repeat(SIMD_JSON_MAX_BYTES - 8)}"}`);
+  t.equal(atCap.length, SIMD_JSON_MAX_BYTES);
   t.equal(differs(atCap), null);
   // The most entries a body at the cap can hold fit the module's memory.
-  const dense = Buffer.from(`{${Array.from({ length: Math.floor((SIMD_SCAN_MAX_BYTES - 2) / 6) }, () => '"":""').join(',')}}`);
-  t.ok(dense.length <= SIMD_SCAN_MAX_BYTES);
+  const dense = Buffer.from(`{${Array.from({ length: Math.floor((SIMD_JSON_MAX_BYTES - 2) / 6) }, () => '"":""').join(',')}}`);
+  t.ok(dense.length <= SIMD_JSON_MAX_BYTES);
   t.equal(differs(dense), null);
+});
+
+// The block scan's answers are held to the JavaScript parser's in test/esl/frame-parser.test.ts (a block whole in
+// one chunk, read by this scan, against the same block fed byte by byte, which never is). Here: what it reads.
+
+t.test('the header block scan reads the connect reply of the real switch: every line, from its first byte', { skip: existsSync(TRANSCRIPT_DIR) ? false : 'no transcripts' }, async (t) => {
+  const first = readTranscript('4a_handshake_json.txt').find((c) => c.direction === 'FS->DAEMON')!;
+  const text = first.bytes.toString('latin1');
+  const blank = text.indexOf('\n\n');
+  const lines = text.slice(0, blank).split('\n');
+  t.ok(lines.length > 100, `${lines.length} lines`);
+  const chunk = placed(first.bytes, 5);
+  t.equal(simdHeaderBlock(chunk, 0, chunk.length), blank + 2);
+  t.equal(headerLines.count, lines.length * 3);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const [start, colon, end] = [headerLines.offsets[i * 3], headerLines.offsets[i * 3 + 1], headerLines.offsets[i * 3 + 2]];
+    t.equal(start, at, `line ${i} start`);
+    t.equal(colon, at + lines[i]!.indexOf(':'), `line ${i} colon`);
+    t.equal(end, at + lines[i]!.length, `line ${i} end`);
+    at += lines[i]!.length + 1;
+  }
+  // From inside a chunk: the answer is an index of the chunk, the offsets are from the block's first byte.
+  const two = Buffer.concat([Buffer.from('A: b\n\n'), first.bytes]);
+  t.equal(simdHeaderBlock(two, 6, two.length), 6 + blank + 2);
+  t.equal(headerLines.offsets[0], 0);
+});
+
+t.test('the header block scan declines what the JavaScript parser must read (one row per rule)', async (t) => {
+  const rows: Array<[string, string, number | 'declines']> = [
+    ['two lines', 'A: b\nC: d\n\nrest', 11],
+    ['a value with colons', 'A: b:c\n\n', 8],
+    ['an empty value', 'A:\n\n', 4],
+    ['a DEL byte in a value', 'A: \u007f\n\n', 6],
+    ['no blank line yet', 'A: b\nC: d\n', 'declines'],
+    ['a CR', 'A: b\r\n\r\n', 'declines'],
+    ['a tab in a value', 'A: b\tc\n\n', 'declines'],
+    ['a NUL in a value', 'A: b\u0000c\n\n', 'declines'],
+    ['a non-ASCII byte', 'A: é\n\n', 'declines'],
+    ['a line without colon', 'A b\n\n', 'declines'],
+    ['an empty name', ': b\n\n', 'declines'],
+    ['a space before the colon', 'A : b\n\n', 'declines'],
+    ['a space starting a name', ' A: b\n\n', 'declines'],
+    ['a tab starting a name', '\tA: b\n\n', 'declines'],
+  ];
+  for (const [name, text, want] of rows) {
+    const chunk = placed(text, 3);
+    t.equal(simdHeaderBlock(chunk, 0, chunk.length), want === 'declines' ? -1 : want, name);
+  }
+  // Only the text up to `end` counts, and at most SIMD_HEADER_MAX_BYTES of it.
+  t.equal(simdHeaderBlock(Buffer.from('A: b\n\n'), 0, 5), -1, 'the blank line past `end`');
+  const long = Buffer.from(`A: ${'v'.repeat(SIMD_HEADER_MAX_BYTES)}\n\n`);
+  t.equal(simdHeaderBlock(long, 0, long.length), -1, `a block over ${SIMD_HEADER_MAX_BYTES} bytes`);
 });

@@ -1,14 +1,20 @@
-;; The SIMD JSON event scanner (loaded by src/esl/json-scan.ts). scan(len, out) reads the JSON text at
-;; memory[0, len) and writes four i32s per entry at `out`: key start, key end, value start, value end (the end
-;; negated: the value has escapes; both -1: the value is an array of strings). It returns how many it wrote, or -1
-;; when the text is not the strict subset of JSON that src/esl/json-event.ts's scanner accepts: the same rules,
-;; and test/esl/json-scan.test.ts holds the two to the same answer.
+;; SIMD scanners of event socket input (loaded by src/esl/simd-scan.ts). Each reads text the caller wrote at
+;; memory[0, len), followed by 16 zero bytes: a zero is a control byte, which ends every scan below as a failure and
+;; matches no byte a scan looks for, so no read needs a bounds check, and a 16-byte load starting at any byte of
+;; the text stays inside the written memory. Each answers exactly as its JavaScript counterpart does, or declines
+;; (-1) and the caller runs that counterpart; test/esl/simd-scan.test.ts holds them to it.
 ;;
-;; The caller writes 16 zero bytes after the text. A zero is a control byte, which ends a string scan as a
-;; failure and matches no structural byte, so no read needs a bounds check, and a 16-byte load starting at any
-;; byte of the text stays inside the written memory.
+;; jsonObject(len, out): json-event.ts's scanner. Writes four i32s per entry at `out`: key start, key end, value
+;; start, value end (the end negated: the value has escapes; both -1: the value is an array of strings). Returns
+;; how many it wrote, or -1 when the text is not the strict subset of JSON that scanner accepts.
 ;;
-;; Assembled into json-scan-module.ts by `npm run assemble:wasm` (scripts/assemble-wasm.ts).
+;; headerLines(len, out): a header block as FreeSWITCH writes it (frame-parser.ts): `Name: value` lines ended by
+;; LF, then a blank line. Writes the line count times 3 at `out`, then per line its start, its first colon and its
+;; end (the LF), and returns the index just past the blank line. Declines (-1) a block it does not see whole in
+;; the text, and any line the parser treats otherwise or with more care: a CR, a control or non-ASCII byte, no
+;; colon, an empty name, white space at the name's ends.
+;;
+;; Assembled into simd-scan-module.ts by `npm run assemble:wasm` (scripts/assemble-wasm.ts).
 (module
   (memory (export "memory") 4)
 
@@ -90,7 +96,7 @@
     (i32.const -1))
 
   ;; Whitespace is looked for only where the expected byte is not there: FreeSWITCH writes none.
-  (func (export "scan") (param $len i32) (param $out i32) (result i32)
+  (func (export "jsonObject") (param $len i32) (param $out i32) (result i32)
     (local $i i32) (local $n i32) (local $ks i32) (local $ke i32) (local $vs i32) (local $ve i32) (local $c i32)
     (local $v v128) (local $m i32)
     (local.set $i (call $ws (i32.const 0)))
@@ -166,4 +172,50 @@
     ;; Nothing but whitespace after the object.
     (if (i32.ne (call $ws (local.get $i)) (local.get $len)) (then (return (i32.const -1))))
     (local.get $n))
+
+  ;; A byte that may start or end a header name with white space around it (String.prototype.trim's ASCII set).
+  (func $asciiSpace (param $c i32) (result i32)
+    (i32.or (i32.eq (local.get $c) (i32.const 0x20)) (i32.lt_u (i32.sub (local.get $c) (i32.const 0x09)) (i32.const 5))))
+
+  (func (export "headerLines") (param $len i32) (param $out i32) (result i32)
+    (local $i i32) (local $n i32) (local $colon i32) (local $c i32) (local $v v128) (local $m i32) (local $at i32)
+    (local.set $at (i32.add (local.get $out) (i32.const 4)))
+    (loop $line
+      (local.set $c (i32.load8_u (local.get $i)))
+      (if (i32.eq (local.get $c) (i32.const 0x0a))
+        (then
+          ;; The blank line. (The caller never starts a block with one: a stray blank line is its own case.)
+          (i32.store (local.get $out) (local.get $n))
+          (return (i32.add (local.get $i) (i32.const 1)))))
+      (if (call $asciiSpace (local.get $c)) (then (return (i32.const -1))))
+      (local.set $colon (i32.const -1))
+      (local.set $m (local.get $i))
+      ;; The line's bytes up to its LF, 16 at a time: stop at ':', a control byte (LF, CR, the zeros) or a byte
+      ;; over 0x7f.
+      (block $eol
+        (loop $scan
+          (local.set $v (v128.load (local.get $m)))
+          (local.set $c (i8x16.bitmask (v128.or (v128.or
+            (i8x16.eq (local.get $v) (v128.const i8x16 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a 0x3a))
+            (i8x16.lt_u (local.get $v) (v128.const i8x16 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20)))
+            (i8x16.lt_s (local.get $v) (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)))))
+          (if (i32.eqz (local.get $c)) (then (local.set $m (i32.add (local.get $m) (i32.const 16))) (br $scan)))
+          (local.set $m (i32.add (local.get $m) (i32.ctz (local.get $c))))
+          (local.set $c (i32.load8_u (local.get $m)))
+          (br_if $eol (i32.eq (local.get $c) (i32.const 0x0a)))
+          (if (i32.ne (local.get $c) (i32.const 0x3a)) (then (return (i32.const -1))))
+          (if (i32.lt_s (local.get $colon) (i32.const 0)) (then (local.set $colon (local.get $m))))
+          (local.set $m (i32.add (local.get $m) (i32.const 1)))
+          (br $scan)))
+      ;; $m: the LF. A name of one byte at least, no white space before its colon.
+      (if (i32.le_s (local.get $colon) (local.get $i)) (then (return (i32.const -1))))
+      (if (call $asciiSpace (i32.load8_u (i32.sub (local.get $colon) (i32.const 1)))) (then (return (i32.const -1))))
+      (i32.store (local.get $at) (local.get $i))
+      (i32.store offset=4 (local.get $at) (local.get $colon))
+      (i32.store offset=8 (local.get $at) (local.get $m))
+      (local.set $at (i32.add (local.get $at) (i32.const 12)))
+      (local.set $n (i32.add (local.get $n) (i32.const 3)))
+      (local.set $i (i32.add (local.get $m) (i32.const 1)))
+      (br $line))
+    (i32.const -1))
 )
