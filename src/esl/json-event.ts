@@ -11,8 +11,8 @@
  * `JSON.parse` would give (a repeated key gives its last value, as there).
  */
 import { HeaderView } from './header-view.js';
-import { simdJsonScan } from './simd-scan.js';
 import { OffsetScratch } from './offset-scratch.js';
+import { simdJsonScan } from './simd-scan.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
