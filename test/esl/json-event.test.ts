@@ -1,9 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import t from 'tap';
 import { parseJsonEventBody } from '../../src/esl/channel-data.js';
-import { FrameParser } from '../../src/esl/frame-parser.js';
 import { scanFlatJsonObject } from '../../src/esl/json-event.js';
-import { readTranscript, TRANSCRIPT_DIR } from '../fake-freeswitch/transcript.js';
+import { TRANSCRIPT_DIR, transcriptJsonEvents } from '../fake-freeswitch/transcript.js';
 
 /** What the decoder must give: JSON.parse's reading (strings kept, numbers and booleans stringified). */
 function reference(body: Buffer): Map<string, string> | undefined {
@@ -126,19 +125,11 @@ t.test('mutated events (seeded): decodable exactly when JSON.parse reads one, wi
 });
 
 t.test('every JSON event of the real switch takes the fast path and reads as JSON.parse reads it', { skip: existsSync(TRANSCRIPT_DIR) ? false : 'no transcripts' }, async (t) => {
-  let events = 0;
-  for (const name of readdirSync(TRANSCRIPT_DIR).filter((n) => n.endsWith('.txt'))) {
-    const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
-    for (const chunk of readTranscript(name)) {
-      if (chunk.direction !== 'FS->DAEMON') continue;
-      for (const frame of parser.push(chunk.bytes).frames) {
-        if (frame.headers.get('Content-Type') !== 'text/event-json' || !frame.body) continue;
-        events++;
-        t.not(scanFlatJsonObject(frame.body), null, `${name}: event ${events} scanned`);
-        const problem = agrees(frame.body);
-        if (problem !== null) t.fail(`${name}: ${problem}`);
-      }
-    }
+  const events = transcriptJsonEvents();
+  for (const [i, { name, body }] of events.entries()) {
+    t.not(scanFlatJsonObject(body), null, `${name}: event ${i + 1} scanned`);
+    const problem = agrees(body);
+    if (problem !== null) t.fail(`${name}: ${problem}`);
   }
-  t.ok(events >= 20, `${events} events read`);
+  t.ok(events.length >= 20, `${events.length} events read`);
 });

@@ -2,8 +2,9 @@
  * Reads the byte-exact captures in /work/shared/freeswitch/transcripts (chunks framed as
  * `===== [ t s] DIR N bytes =====\n<N bytes>\n===== end chunk =====`). Test-only.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FrameParser } from '../../src/esl/frame-parser.js';
 
 export const TRANSCRIPT_DIR = '/work/shared/freeswitch/transcripts';
 
@@ -30,4 +31,19 @@ export function readTranscript(name: string): TranscriptChunk[] {
     marker.lastIndex = start + length;
   }
   return chunks;
+}
+
+/** The body of every JSON event the switch sent in every transcript, with the transcript's name. */
+export function transcriptJsonEvents(): Array<{ name: string; body: Buffer }> {
+  const events: Array<{ name: string; body: Buffer }> = [];
+  for (const name of readdirSync(TRANSCRIPT_DIR).filter((n) => n.endsWith('.txt'))) {
+    const parser = new FrameParser({ maxFrameBytes: 1 << 20 });
+    for (const chunk of readTranscript(name)) {
+      if (chunk.direction !== 'FS->DAEMON') continue;
+      for (const frame of parser.push(chunk.bytes).frames) {
+        if (frame.headers.get('Content-Type') === 'text/event-json' && frame.body) events.push({ name, body: frame.body });
+      }
+    }
+  }
+  return events;
 }
